@@ -1,0 +1,118 @@
+package io.tokenbroker.broker.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.tokenbroker.broker.BrokerFailure;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Locale;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+
+/**
+ * The broker's database: a HikariCP pool over JDBC (H2 in a file by default), its schema brought up to date by
+ * the Flyway migrations in {@code db/migration}, and one-transaction units of work.
+ *
+ * <p>Thread-safety: thread-safe.
+ */
+public final class Database implements AutoCloseable {
+  private final HikariDataSource dataSource;
+
+  private Database(HikariDataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /**
+   * Opens the pool and migrates the schema.
+   *
+   * @throws BrokerFailure with a readable line when the database is locked by another process or broken
+   */
+  public static Database open(String jdbcUrl, int maxPoolSize) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(jdbcUrl);
+    config.setMaximumPoolSize(maxPoolSize);
+    config.setAutoCommit(false);
+    config.setPoolName("tokenbroker-db");
+    config.setInitializationFailTimeout(1);
+    HikariDataSource dataSource;
+    try {
+      dataSource = new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      throw new BrokerFailure(BrokerFailure.EXIT_DATABASE, describe(e, jdbcUrl), e);
+    }
+    try {
+      Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+    } catch (FlywayException e) {
+      dataSource.close();
+      throw new BrokerFailure(BrokerFailure.EXIT_DATABASE,
+          "cannot migrate the database schema at " + redact(jdbcUrl) + ": " + firstLine(e), e);
+    }
+    return new Database(dataSource);
+  }
+
+  private static String describe(Throwable e, String jdbcUrl) {
+    StringBuilder all = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      all.append(' ').append(t.getMessage());
+    }
+    String text = all.toString().toLowerCase(Locale.ROOT);
+    if (text.contains("already in use") || text.contains("locked by another process")) {
+      return "the database " + redact(jdbcUrl) + " is in use by another process (is 'broker serve' running "
+          + "on this home?); stop it first";
+    }
+    return "cannot open the database " + redact(jdbcUrl) + ": " + firstLine(e);
+  }
+
+  /** The URL without its parameters, which may carry credentials. */
+  private static String redact(String jdbcUrl) {
+    int semi = jdbcUrl.indexOf(';');
+    int query = jdbcUrl.indexOf('?');
+    int cut = semi < 0 ? query : (query < 0 ? semi : Math.min(semi, query));
+    return cut < 0 ? jdbcUrl : jdbcUrl.substring(0, cut);
+  }
+
+  private static String firstLine(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    String m = String.valueOf(root.getMessage());
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+
+  /** Work done on one connection inside one transaction. */
+  @FunctionalInterface
+  public interface TransactionalWork<T> {
+    T run(Connection connection) throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} in one transaction and commits it before returning, so a caller that answers a request
+   * afterwards answers only about durable state. Any exception rolls everything back.
+   */
+  public <T> T inTransaction(TransactionalWork<T> work) {
+    try (Connection connection = dataSource.getConnection()) {
+      try {
+        T result = work.run(connection);
+        connection.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        connection.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new StoreException("database operation failed: " + e.getMessage(), e);
+    }
+  }
+
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
+  @Override
+  public void close() {
+    dataSource.close();
+  }
+}
