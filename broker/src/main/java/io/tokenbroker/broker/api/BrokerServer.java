@@ -1,0 +1,46 @@
+package io.tokenbroker.broker.api;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The broker's gRPC server: the product services, the standard health service and server reflection. It
+ * takes a {@link ServerBuilder} so that {@code serve} passes a Netty TLS builder and tests an in-process one.
+ */
+public final class BrokerServer {
+  private final Server server;
+  private final HealthStatusManager health = new HealthStatusManager();
+
+  public BrokerServer(ServerBuilder<?> builder, List<BindableService> services) {
+    services.forEach(builder::addService);
+    builder.addService(health.getHealthService());
+    builder.addService(ProtoReflectionServiceV1.newInstance());
+    this.server = builder.build();
+  }
+
+  public BrokerServer start() throws IOException {
+    server.start();
+    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+    return this;
+  }
+
+  /** The bound port (useful when the configuration asked for port 0). */
+  public int port() {
+    return server.getPort();
+  }
+
+  public void stop() throws InterruptedException {
+    health.enterTerminalState();
+    server.shutdown();
+    if (!server.awaitTermination(10, TimeUnit.SECONDS)) {
+      server.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package io.tokenbroker.broker.cli;
+
+import io.grpc.BindableService;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.tokenbroker.broker.BrokerContext;
+import io.tokenbroker.broker.BrokerFailure;
+import io.tokenbroker.broker.api.BrokerServer;
+import io.tokenbroker.broker.api.JwksServiceImpl;
+import io.tokenbroker.broker.config.BrokerConfig;
+import io.tokenbroker.broker.tls.TlsKeyStores;
+import io.tokenbroker.broker.web.BrokerWebServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code broker serve}: runs the gRPC and HTTPS listeners until stopped. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Run the broker: gRPC over TLS, and HTTPS for the JWKS.")
+final class ServeCommand implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+  /** Bounded inputs: no request of this API needs more. */
+  private static final int MAX_MESSAGE_BYTES = 64 * 1024;
+  private static final int MAX_METADATA_BYTES = 16 * 1024;
+
+  @Mixin HomeOption home;
+
+  @Override
+  public void run() {
+    BrokerConfig config = BrokerConfig.load(home.path());
+    BrokerContext context = BrokerContext.open(config, System.getenv(), Clock.systemUTC());
+    BrokerServer grpc = null;
+    BrokerWebServer web = null;
+    ScheduledExecutorService maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "key-maintenance");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      grpc = new BrokerServer(grpcBuilder(config), List.<BindableService>of(new JwksServiceImpl(context.keys())))
+          .start();
+      char[] storePassword = HexFormat.of().formatHex(new SecureRandom().generateSeed(16)).toCharArray();
+      KeyStore tlsStore = TlsKeyStores.keyStore(config.tlsCertificate(), config.tlsPrivateKey(), storePassword);
+      web = new BrokerWebServer(config.httpsHost(), config.httpsPort(), tlsStore, storePassword, context.keys())
+          .start();
+    } catch (Exception e) {
+      stopQuietly(grpc, web, context);
+      throw new BrokerFailure(BrokerFailure.EXIT_CONFIG, "cannot start the listeners: " + rootMessage(e), e);
+    }
+    maintenance.scheduleWithFixedDelay(() -> {
+      try {
+        context.keys().maintain();
+      } catch (RuntimeException e) {
+        log.error("signing key maintenance failed: {}", e.getMessage());
+      }
+    }, 1, 1, TimeUnit.MINUTES);
+
+    CountDownLatch stopped = new CountDownLatch(1);
+    BrokerServer grpcServer = grpc;
+    BrokerWebServer webServer = web;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("stopping");
+      maintenance.shutdownNow();
+      stopQuietly(grpcServer, webServer, context);
+      stopped.countDown();
+    }, "shutdown"));
+    log.info("active signing key {} ({})", context.keys().activeKey().kid(), context.keys().activeKey().algorithm());
+    // One stable line that scripts and tests wait for.
+    System.out.println("broker ready: grpc=" + config.grpcHost() + ":" + grpc.port() + " https="
+        + config.httpsHost() + ":" + web.port() + " issuer=" + config.issuer());
+    System.out.flush();
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static NettyServerBuilder grpcBuilder(BrokerConfig config) throws IOException {
+    // Client certificates are optional at the TLS layer; the operator API requires one by policy.
+    ServerCredentials credentials = TlsServerCredentials.newBuilder()
+        .keyManager(config.tlsCertificate().toFile(), config.tlsPrivateKey().toFile())
+        .trustManager(config.tlsClientCa().toFile())
+        .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL)
+        .build();
+    return NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcHost(), config.grpcPort()), credentials)
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        .maxInboundMetadataSize(MAX_METADATA_BYTES);
+  }
+
+  private static void stopQuietly(BrokerServer grpc, BrokerWebServer web, BrokerContext context) {
+    try {
+      if (grpc != null) {
+        grpc.stop();
+      }
+      if (web != null) {
+        web.stop();
+      }
+    } catch (Exception e) {
+      log.warn("error while stopping listeners: {}", e.getMessage());
+    } finally {
+      context.close();
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+  }
+}

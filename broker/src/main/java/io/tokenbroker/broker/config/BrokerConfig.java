@@ -1,0 +1,216 @@
+package io.tokenbroker.broker.config;
+
+import io.tokenbroker.broker.BrokerFailure;
+import io.tokenbroker.broker.keys.KeyLifecycleSettings;
+import io.tokenbroker.broker.keys.SigningAlgorithm;
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The broker's configuration, read from {@code <home>/broker.properties}. Relative paths are resolved against
+ * the home directory. Unknown keys are an error, because a misspelt security setting must not be ignored.
+ * Secrets (the HSM PIN) are never in this file: it names the file or environment variable that holds them.
+ *
+ * <p>Every key, its default and meaning is listed in {@link ConfigKey} and in the README.
+ */
+public final class BrokerConfig {
+  public static final String FILE_NAME = "broker.properties";
+
+  private final Path home;
+  private final Properties values;
+
+  private BrokerConfig(Path home, Properties values) {
+    this.home = home;
+    this.values = values;
+  }
+
+  /** Loads and validates {@code <home>/broker.properties}. */
+  public static BrokerConfig load(Path home) {
+    Path file = home.resolve(FILE_NAME);
+    if (!Files.isRegularFile(file)) {
+      throw new BrokerFailure(BrokerFailure.EXIT_CONFIG, "no " + FILE_NAME + " in " + home
+          + "; create a broker home with: broker init --home " + home);
+    }
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      p.load(r);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new BrokerFailure(BrokerFailure.EXIT_CONFIG, "cannot read " + file + ": " + e.getMessage());
+    }
+    Set<String> unknown = new TreeSet<>(p.stringPropertyNames());
+    unknown.removeAll(ConfigKey.names());
+    if (!unknown.isEmpty()) {
+      throw new BrokerFailure(BrokerFailure.EXIT_CONFIG, file + ": unknown setting(s) " + unknown
+          + "; see the configuration reference in README.md");
+    }
+    BrokerConfig config = new BrokerConfig(home.toAbsolutePath().normalize(), p);
+    config.validate();
+    return config;
+  }
+
+  private void validate() {
+    issuer();
+    externalUrl();
+    grpcPort();
+    httpsPort();
+    keyLifecycle();
+    databasePoolSize();
+  }
+
+  public Path home() {
+    return home;
+  }
+
+  private String raw(ConfigKey key) {
+    String v = values.getProperty(key.key());
+    return v == null || v.isBlank() ? key.defaultValue() : v.strip();
+  }
+
+  private BrokerFailure invalid(ConfigKey key, String why) {
+    return new BrokerFailure(BrokerFailure.EXIT_CONFIG,
+        home.resolve(FILE_NAME) + ": '" + key.key() + "' " + why);
+  }
+
+  private Path path(ConfigKey key) {
+    String v = raw(key);
+    return v == null ? null : home.resolve(v).normalize();
+  }
+
+  private URI url(ConfigKey key) {
+    String v = raw(key);
+    try {
+      URI uri = new URI(v);
+      if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getQuery() != null
+          || uri.getFragment() != null) {
+        throw invalid(key, "must be an https URL without query or fragment, is '" + v + "'");
+      }
+      return uri;
+    } catch (URISyntaxException e) {
+      throw invalid(key, "is not a URL: '" + v + "'");
+    }
+  }
+
+  private int port(ConfigKey key) {
+    try {
+      int port = Integer.parseInt(raw(key));
+      if (port < 0 || port > 65535) {
+        throw invalid(key, "must be a port number 0-65535 (0 = any free port)");
+      }
+      return port;
+    } catch (NumberFormatException e) {
+      throw invalid(key, "must be a port number, is '" + raw(key) + "'");
+    }
+  }
+
+  private Duration duration(ConfigKey key) {
+    try {
+      Duration d = Duration.parse(raw(key).toUpperCase(Locale.ROOT));
+      if (d.isNegative()) {
+        throw invalid(key, "must not be negative");
+      }
+      return d;
+    } catch (DateTimeParseException e) {
+      throw invalid(key, "must be an ISO-8601 duration such as PT5M or P30D, is '" + raw(key) + "'");
+    }
+  }
+
+  /** The {@code iss} of every token (RFC 9068 §2.2) and the authorization server's identifier (RFC 8414). */
+  public URI issuer() {
+    return url(ConfigKey.ISSUER);
+  }
+
+  /** Base of DPoP {@code htu} values: this URL + "/" + the full gRPC method name (DESIGN). */
+  public URI externalUrl() {
+    return values.getProperty(ConfigKey.EXTERNAL_URL.key()) == null ? issuer() : url(ConfigKey.EXTERNAL_URL);
+  }
+
+  public String grpcHost() {
+    return raw(ConfigKey.GRPC_HOST);
+  }
+
+  public int grpcPort() {
+    return port(ConfigKey.GRPC_PORT);
+  }
+
+  public String httpsHost() {
+    return raw(ConfigKey.HTTPS_HOST);
+  }
+
+  public int httpsPort() {
+    return port(ConfigKey.HTTPS_PORT);
+  }
+
+  public Path tlsCertificate() {
+    return path(ConfigKey.TLS_CERTIFICATE);
+  }
+
+  public Path tlsPrivateKey() {
+    return path(ConfigKey.TLS_PRIVATE_KEY);
+  }
+
+  /** CA certificates that client certificates (operators) must chain to. */
+  public Path tlsClientCa() {
+    return path(ConfigKey.TLS_CLIENT_CA);
+  }
+
+  public Path pkcs11Config() {
+    return path(ConfigKey.HSM_PKCS11_CONFIG);
+  }
+
+  public Path pinFile() {
+    return path(ConfigKey.HSM_PIN_FILE);
+  }
+
+  public String pinEnv() {
+    return raw(ConfigKey.HSM_PIN_ENV);
+  }
+
+  /** The SoftHSM2 configuration of a development token, when this home uses one. */
+  public Optional<Path> softhsmConf() {
+    return Optional.ofNullable(path(ConfigKey.HSM_SOFTHSM2_CONF));
+  }
+
+  public KeyLifecycleSettings keyLifecycle() {
+    SigningAlgorithm algorithm;
+    try {
+      algorithm = SigningAlgorithm.parse(raw(ConfigKey.KEYS_ALGORITHM));
+    } catch (IllegalArgumentException e) {
+      throw invalid(ConfigKey.KEYS_ALGORITHM, e.getMessage());
+    }
+    return new KeyLifecycleSettings(algorithm, duration(ConfigKey.KEYS_ROTATION_PERIOD),
+        duration(ConfigKey.KEYS_NEXT_PUBLICATION_LEAD), duration(ConfigKey.KEYS_RETIRED_RETENTION));
+  }
+
+  public String databaseUrl() {
+    String v = values.getProperty(ConfigKey.DATABASE_URL.key());
+    if (v == null || v.isBlank()) {
+      // WRITE_DELAY=0: H2 otherwise acknowledges commits it has not written yet (DESIGN: state).
+      return "jdbc:h2:file:" + home.resolve("data/broker") + ";WRITE_DELAY=0";
+    }
+    return v.strip();
+  }
+
+  public int databasePoolSize() {
+    try {
+      int n = Integer.parseInt(raw(ConfigKey.DATABASE_POOL_SIZE));
+      if (n < 1 || n > 200) {
+        throw invalid(ConfigKey.DATABASE_POOL_SIZE, "must be 1-200");
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw invalid(ConfigKey.DATABASE_POOL_SIZE, "must be a number");
+    }
+  }
+}

@@ -1,0 +1,56 @@
+package io.tokenbroker.broker.config;
+
+import java.util.Arrays;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** Every setting of {@code broker.properties}, with its default (null = no default) and meaning. */
+public enum ConfigKey {
+  ISSUER("broker.issuer", "https://localhost:8443", "'iss' of every token; the authorization server identifier"),
+  EXTERNAL_URL("broker.external-url", null, "base URL of DPoP 'htu' values; defaults to broker.issuer"),
+  GRPC_HOST("grpc.host", "127.0.0.1", "address the gRPC listener binds"),
+  GRPC_PORT("grpc.port", "8443", "gRPC TLS port (0 = any free port)"),
+  HTTPS_HOST("https.host", "127.0.0.1", "address the HTTPS listener (JWKS, metadata, /device) binds"),
+  HTTPS_PORT("https.port", "8444", "HTTPS port (0 = any free port)"),
+  TLS_CERTIFICATE("tls.certificate", "tls/server.crt", "PEM certificate chain of both listeners"),
+  TLS_PRIVATE_KEY("tls.private-key", "tls/server.key", "PEM PKCS#8 private key of both listeners"),
+  TLS_CLIENT_CA("tls.client-ca", "tls/ca.crt", "PEM CA certificates that operator client certificates chain to"),
+  HSM_PKCS11_CONFIG("hsm.pkcs11-config", "hsm/pkcs11.cfg", "SunPKCS11 configuration file of the signing token"),
+  HSM_PIN_FILE("hsm.pin-file", null, "file (mode 0600) holding the token's user PIN"),
+  HSM_PIN_ENV("hsm.pin-env", "TOKENBROKER_HSM_PIN", "environment variable holding the PIN; wins over the file"),
+  HSM_SOFTHSM2_CONF("hsm.softhsm2-conf", null, "SoftHSM2 configuration of a development token"),
+  KEYS_ALGORITHM("keys.algorithm", "ES256", "algorithm of new signing keys: ES256 or PS256"),
+  KEYS_ROTATION_PERIOD("keys.rotation-period", "P30D", "automatic rotation period (PT0S = only by hand)"),
+  KEYS_NEXT_PUBLICATION_LEAD("keys.next-publication-lead", "P1D",
+      "how long a NEXT key is published before automatic rotation activates it"),
+  KEYS_RETIRED_RETENTION("keys.retired-retention", "PT1H",
+      "how long a RETIRED key stays in the JWKS: at least the longest token lifetime plus clock skew"),
+  DATABASE_URL("database.url", null, "JDBC URL; default an H2 file under <home>/data with WRITE_DELAY=0"),
+  DATABASE_POOL_SIZE("database.pool-size", "8", "maximum JDBC connections");
+
+  private final String key;
+  private final String defaultValue;
+  private final String description;
+
+  ConfigKey(String key, String defaultValue, String description) {
+    this.key = key;
+    this.defaultValue = defaultValue;
+    this.description = description;
+  }
+
+  public String key() {
+    return key;
+  }
+
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  static Set<String> names() {
+    return Arrays.stream(values()).map(ConfigKey::key).collect(Collectors.toUnmodifiableSet());
+  }
+}
