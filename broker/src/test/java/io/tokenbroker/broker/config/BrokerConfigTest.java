@@ -1,0 +1,76 @@
+package io.tokenbroker.broker.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tokenbroker.broker.BrokerFailure;
+import io.tokenbroker.broker.keys.SigningAlgorithm;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BrokerConfigTest {
+  @TempDir Path home;
+
+  private BrokerConfig load(String properties) throws Exception {
+    Files.writeString(home.resolve(BrokerConfig.FILE_NAME), properties);
+    return BrokerConfig.load(home);
+  }
+
+  @Test
+  void loadWhenEmptyThenDocumentedDefaults() throws Exception {
+    BrokerConfig c = load("");
+    assertThat(c.issuer().toString()).isEqualTo("https://localhost:8443");
+    assertThat(c.externalUrl()).isEqualTo(c.issuer());
+    assertThat(c.grpcHost()).isEqualTo("127.0.0.1");
+    assertThat(c.grpcPort()).isEqualTo(8443);
+    assertThat(c.pkcs11Config()).isEqualTo(home.resolve("hsm/pkcs11.cfg"));
+    assertThat(c.pinEnv()).isEqualTo("TOKENBROKER_HSM_PIN");
+    assertThat(c.keyLifecycle().algorithm()).isEqualTo(SigningAlgorithm.ES256);
+    assertThat(c.keyLifecycle().rotationPeriod()).isEqualTo(Duration.ofDays(30));
+    assertThat(c.databaseUrl()).startsWith("jdbc:h2:file:" + home.toRealPath()).endsWith(";WRITE_DELAY=0");
+  }
+
+  @Test
+  void loadWhenMisspeltKeyThenRefusedNamingIt() {
+    assertThatThrownBy(() -> load("keys.algoritm=PS256\n"))
+        .isInstanceOf(BrokerFailure.class).hasMessageContaining("unknown setting(s) [keys.algoritm]");
+  }
+
+  @Test
+  void loadWhenIssuerIsNotHttpsThenRefused() {
+    assertThatThrownBy(() -> load("broker.issuer=http://broker.example\n"))
+        .hasMessageContaining("'broker.issuer' must be an https URL");
+  }
+
+  @Test
+  void loadWhenDurationMalformedThenRefusedWithExample() {
+    assertThatThrownBy(() -> load("keys.rotation-period=30 days\n"))
+        .hasMessageContaining("'keys.rotation-period' must be an ISO-8601 duration");
+  }
+
+  @Test
+  void loadWhenPortOutOfRangeThenRefused() {
+    assertThatThrownBy(() -> load("grpc.port=70000\n")).hasMessageContaining("'grpc.port' must be a port number");
+  }
+
+  @Test
+  void loadWhenUnknownAlgorithmThenRefused() {
+    assertThatThrownBy(() -> load("keys.algorithm=HS256\n")).hasMessageContaining("unsupported signing algorithm");
+  }
+
+  @Test
+  void loadWhenNoFileThenTellsHowToInit() {
+    assertThatThrownBy(() -> BrokerConfig.load(home.resolve("absent")))
+        .hasMessageContaining("broker init --home");
+  }
+
+  @Test
+  void relativePathsResolveAgainstHome() throws Exception {
+    BrokerConfig c = load("hsm.pin-file=secrets/pin\ntls.certificate=/etc/tb/server.crt\n");
+    assertThat(c.pinFile()).isEqualTo(home.resolve("secrets/pin"));
+    assertThat(c.tlsCertificate()).isEqualTo(Path.of("/etc/tb/server.crt"));
+  }
+}
