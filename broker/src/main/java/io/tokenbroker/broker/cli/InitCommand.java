@@ -86,9 +86,14 @@ final class InitCommand implements Runnable {
     }
     boolean existed = Files.exists(dir);
     try {
-      Files.createDirectories(dir);
+      // The home holds the PIN file and TLS keys: only its owner may enter it.
+      for (String sub : new String[] {"", "hsm", "tls", "data"}) {
+        Files.createDirectories(dir.resolve(sub));
+        Files.setPosixFilePermissions(dir.resolve(sub), PosixFilePermissions.fromString("rwx------"));
+      }
       Map<ConfigKey, String> settings = new LinkedHashMap<>();
-      settings.put(ConfigKey.ISSUER, issuer != null ? issuer : "https://localhost:" + grpcPort);
+      settings.put(ConfigKey.ISSUER, issuer != null ? issuer
+          : grpcPort == 0 ? "https://localhost" : "https://localhost:" + grpcPort);
       settings.put(ConfigKey.GRPC_HOST, "127.0.0.1");
       settings.put(ConfigKey.GRPC_PORT, Integer.toString(grpcPort));
       settings.put(ConfigKey.HTTPS_HOST, "127.0.0.1");
@@ -148,7 +153,6 @@ final class InitCommand implements Runnable {
     char[] pin = HexFormat.of().formatHex(random.generateSeed(16)).toCharArray();
     char[] soPin = HexFormat.of().formatHex(random.generateSeed(16)).toCharArray();
     try {
-      Files.createDirectories(hsmDir);
       SoftHsmDevToken.Created token = SoftHsmDevToken.create(hsmDir, "tokenbroker", pin, soPin);
       Path pinPath = hsmDir.resolve("pin");
       Files.createFile(pinPath, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
