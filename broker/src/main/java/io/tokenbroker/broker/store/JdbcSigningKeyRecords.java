@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -94,7 +95,9 @@ public final class JdbcSigningKeyRecords implements SigningKeyRecords {
   }
 
   private static OffsetDateTime timestamp(Instant instant) {
-    return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+    // Truncate to what the column keeps (microseconds): databases may round, and a rounded-up time would
+    // make a key look younger than it is.
+    return instant == null ? null : OffsetDateTime.ofInstant(instant.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
   }
 
   private static Instant instant(ResultSet rs, int column) throws SQLException {

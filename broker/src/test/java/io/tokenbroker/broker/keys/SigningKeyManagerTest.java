@@ -33,7 +33,7 @@ class SigningKeyManagerTest {
       Duration.ZERO, Duration.ZERO, Duration.ofMinutes(10));
 
   private final SoftHsm hsm;
-  private final MutableClock clock = new MutableClock(Instant.now());
+  private final MutableClock clock = new MutableClock(Instant.now().plusNanos(999));
   @TempDir Path dir;
   private Database database;
 
