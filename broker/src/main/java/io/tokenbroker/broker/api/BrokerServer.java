@@ -1,8 +1,9 @@
 package io.tokenbroker.broker.api;
 
-import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -18,8 +19,9 @@ public final class BrokerServer {
   private final Server server;
   private final HealthStatusManager health = new HealthStatusManager();
 
-  public BrokerServer(ServerBuilder<?> builder, List<BindableService> services) {
+  public BrokerServer(ServerBuilder<?> builder, List<ServerServiceDefinition> services, ServerInterceptor guard) {
     services.forEach(builder::addService);
+    builder.intercept(guard);
     builder.addService(health.getHealthService());
     builder.addService(ProtoReflectionServiceV1.newInstance());
     this.server = builder.build();

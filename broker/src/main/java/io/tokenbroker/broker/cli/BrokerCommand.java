@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 /** {@code broker}: the token broker's command line. */
 @Command(name = "broker", mixinStandardHelpOptions = true, versionProvider = BrokerCommand.Version.class,
     description = "IoT token broker: sender-constrained OAuth tokens signed by keys in a PKCS#11 HSM.",
-    subcommands = {InitCommand.class, ServeCommand.class, KeysCommand.class})
+    subcommands = {InitCommand.class, ServeCommand.class, KeysCommand.class, AdminCommand.class})
 public final class BrokerCommand implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

@@ -1,6 +1,10 @@
 package io.tokenbroker.broker.cli;
 
+import io.tokenbroker.broker.BrokerApplication;
 import io.tokenbroker.broker.BrokerContext;
+import io.tokenbroker.broker.client.BindingPolicy;
+import io.tokenbroker.broker.client.Client;
+import io.tokenbroker.broker.client.ClientRegistry;
 import io.tokenbroker.broker.BrokerFailure;
 import io.tokenbroker.broker.config.BrokerConfig;
 import io.tokenbroker.broker.config.ConfigKey;
@@ -26,6 +30,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -40,6 +45,9 @@ import picocli.CommandLine.Option;
 @Command(name = "init", mixinStandardHelpOptions = true,
     description = "Create a broker home: configuration, database, signing keys in the HSM, dev TLS certificates.")
 final class InitCommand implements Runnable {
+  /** The client every new home has, so the device flow can be tried at once. */
+  static final String DEMO_CLIENT = "demo-device";
+
   @Mixin HomeOption home;
 
   @Option(names = "--pkcs11-config", paramLabel = "FILE",
@@ -112,7 +120,14 @@ final class InitCommand implements Runnable {
 
       BrokerConfig config = BrokerConfig.load(dir);
       try (BrokerContext context = BrokerContext.open(config, System.getenv(), Clock.systemUTC())) {
+        Client demo = new BrokerApplication(context, Clock.systemUTC()).clientRegistry().create(
+            ClientRegistry.draft(DEMO_CLIENT, "Demo device", Set.of("telemetry:write", "firmware:read"),
+                Set.of("https://api.example.test"), BindingPolicy.DPOP), "broker init");
         report(spec.commandLine().getOut(), dir, devToken, tls, context.keys().records());
+        spec.commandLine().getOut().println("  client:   " + demo.clientId() + " (DPoP; scopes "
+            + String.join(" ", new java.util.TreeSet<>(demo.allowedScopes())) + "; audience "
+            + String.join(" ", demo.allowedAudiences()) + ")");
+        spec.commandLine().getOut().flush();
       }
     } catch (IOException e) {
       cleanUp(dir, existed);

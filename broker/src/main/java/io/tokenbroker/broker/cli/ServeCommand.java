@@ -1,13 +1,12 @@
 package io.tokenbroker.broker.cli;
 
-import io.grpc.BindableService;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.tokenbroker.broker.BrokerApplication;
 import io.tokenbroker.broker.BrokerContext;
 import io.tokenbroker.broker.BrokerFailure;
 import io.tokenbroker.broker.api.BrokerServer;
-import io.tokenbroker.broker.api.JwksServiceImpl;
 import io.tokenbroker.broker.config.BrokerConfig;
 import io.tokenbroker.broker.tls.TlsKeyStores;
 import io.tokenbroker.broker.web.BrokerWebServer;
@@ -17,7 +16,6 @@ import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -43,6 +41,7 @@ final class ServeCommand implements Runnable {
     BrokerConfig config = BrokerConfig.load(home.path());
     BrokerContext context = BrokerContext.open(config, System.getenv(), Clock.systemUTC());
     BrokerServer grpc = null;
+    BrokerApplication app = null;
     BrokerWebServer web = null;
     ScheduledExecutorService maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "key-maintenance");
@@ -50,8 +49,9 @@ final class ServeCommand implements Runnable {
       return t;
     });
     try {
-      grpc = new BrokerServer(grpcBuilder(config), List.<BindableService>of(new JwksServiceImpl(context.keys())))
-          .start();
+      BrokerApplication application = new BrokerApplication(context, Clock.systemUTC());
+      app = application;
+      grpc = new BrokerServer(grpcBuilder(config), application.services(), application.callGuard()).start();
       char[] storePassword = HexFormat.of().formatHex(new SecureRandom().generateSeed(16)).toCharArray();
       KeyStore tlsStore = TlsKeyStores.keyStore(config.tlsCertificate(), config.tlsPrivateKey(), storePassword);
       web = new BrokerWebServer(config.httpsHost(), config.httpsPort(), tlsStore, storePassword, context.keys())
@@ -60,13 +60,7 @@ final class ServeCommand implements Runnable {
       stopQuietly(grpc, web, context);
       throw new BrokerFailure(BrokerFailure.EXIT_CONFIG, "cannot start the listeners: " + rootMessage(e), e);
     }
-    maintenance.scheduleWithFixedDelay(() -> {
-      try {
-        context.keys().maintain();
-      } catch (RuntimeException e) {
-        log.error("signing key maintenance failed: {}", e.getMessage());
-      }
-    }, 1, 1, TimeUnit.MINUTES);
+    maintenance.scheduleWithFixedDelay(app::maintain, 1, 1, TimeUnit.MINUTES);
 
     CountDownLatch stopped = new CountDownLatch(1);
     BrokerServer grpcServer = grpc;

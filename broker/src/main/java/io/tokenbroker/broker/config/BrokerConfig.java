@@ -67,6 +67,12 @@ public final class BrokerConfig {
     httpsPort();
     keyLifecycle();
     databasePoolSize();
+    dpopIatWindow();
+    dpopNonceRequired();
+    dpopNonceLifetime();
+    deviceCodeLifetime();
+    devicePollInterval();
+    verificationUri();
   }
 
   public Path home() {
@@ -191,6 +197,49 @@ public final class BrokerConfig {
     }
     return new KeyLifecycleSettings(algorithm, duration(ConfigKey.KEYS_ROTATION_PERIOD),
         duration(ConfigKey.KEYS_NEXT_PUBLICATION_LEAD), duration(ConfigKey.KEYS_RETIRED_RETENTION));
+  }
+
+  public Duration dpopIatWindow() {
+    Duration d = duration(ConfigKey.DPOP_IAT_WINDOW);
+    if (d.isZero() || d.compareTo(Duration.ofMinutes(10)) > 0) {
+      throw invalid(ConfigKey.DPOP_IAT_WINDOW, "must be between 1 s and 10 min");
+    }
+    return d;
+  }
+
+  public boolean dpopNonceRequired() {
+    String v = raw(ConfigKey.DPOP_NONCE_REQUIRED);
+    if (!v.equals("true") && !v.equals("false")) {
+      throw invalid(ConfigKey.DPOP_NONCE_REQUIRED, "must be true or false");
+    }
+    return Boolean.parseBoolean(v);
+  }
+
+  public Duration dpopNonceLifetime() {
+    return duration(ConfigKey.DPOP_NONCE_LIFETIME);
+  }
+
+  public Duration deviceCodeLifetime() {
+    Duration d = duration(ConfigKey.DEVICE_CODE_LIFETIME);
+    if (d.compareTo(Duration.ofMinutes(1)) < 0 || d.compareTo(Duration.ofHours(1)) > 0) {
+      throw invalid(ConfigKey.DEVICE_CODE_LIFETIME, "must be between 1 min and 1 h");
+    }
+    return d;
+  }
+
+  public Duration devicePollInterval() {
+    Duration d = duration(ConfigKey.DEVICE_POLL_INTERVAL);
+    if (d.compareTo(Duration.ofSeconds(1)) < 0 || d.compareTo(Duration.ofMinutes(1)) > 0) {
+      throw invalid(ConfigKey.DEVICE_POLL_INTERVAL, "must be between 1 s and 1 min");
+    }
+    return d;
+  }
+
+  public URI verificationUri() {
+    if (values.getProperty(ConfigKey.DEVICE_VERIFICATION_URI.key()) != null) {
+      return url(ConfigKey.DEVICE_VERIFICATION_URI);
+    }
+    return URI.create("https://" + issuer().getHost() + ":" + httpsPort() + "/device");
   }
 
   public String databaseUrl() {

@@ -25,6 +25,13 @@ public enum ConfigKey {
       "how long a NEXT key is published before automatic rotation activates it"),
   KEYS_RETIRED_RETENTION("keys.retired-retention", "PT1H",
       "how long a RETIRED key stays in the JWKS: at least the longest token lifetime plus clock skew"),
+  DPOP_IAT_WINDOW("dpop.iat-window", "PT60S", "how far a DPoP proof's iat may be from the server's time, either way"),
+  DPOP_NONCE_REQUIRED("dpop.nonce-required", "false", "require server-provided DPoP nonces (RFC 9449 §8)"),
+  DPOP_NONCE_LIFETIME("dpop.nonce-lifetime", "PT5M", "how long a DPoP nonce stays valid"),
+  DEVICE_CODE_LIFETIME("device.code-lifetime", "PT10M", "lifetime of device and user codes (RFC 8628 expires_in)"),
+  DEVICE_POLL_INTERVAL("device.poll-interval", "PT5S", "minimum polling interval (RFC 8628 interval)"),
+  DEVICE_VERIFICATION_URI("device.verification-uri", null,
+      "page where people enter user codes; default https://<issuer host>:<https.port>/device"),
   DATABASE_URL("database.url", null, "JDBC URL; default an H2 file under <home>/data with WRITE_DELAY=0"),
   DATABASE_POOL_SIZE("database.pool-size", "8", "maximum JDBC connections");
 

@@ -3,9 +3,11 @@ package io.tokenbroker.broker.store;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.tokenbroker.broker.BrokerFailure;
+import io.tokenbroker.broker.Transactor;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Locale;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
@@ -16,8 +18,10 @@ import org.flywaydb.core.api.FlywayException;
  *
  * <p>Thread-safety: thread-safe.
  */
-public final class Database implements AutoCloseable {
+public final class Database implements AutoCloseable, Transactor {
   private final HikariDataSource dataSource;
+  /** The connection of the transaction this thread is in, if any; store calls join it. */
+  private final ThreadLocal<Connection> current = new ThreadLocal<>();
 
   private Database(HikariDataSource dataSource) {
     this.dataSource = dataSource;
@@ -90,20 +94,48 @@ public final class Database implements AutoCloseable {
 
   /**
    * Runs {@code work} in one transaction and commits it before returning, so a caller that answers a request
-   * afterwards answers only about durable state. Any exception rolls everything back.
+   * afterwards answers only about durable state. Any exception rolls everything back. Inside a transaction
+   * already open on this thread, {@code work} joins it.
    */
   public <T> T inTransaction(TransactionalWork<T> work) {
-    try (Connection connection = dataSource.getConnection()) {
+    Connection joined = current.get();
+    if (joined != null) {
       try {
-        T result = work.run(connection);
+        return work.run(joined);
+      } catch (SQLException e) {
+        throw new StoreException("database operation failed: " + e.getMessage(), e);
+      }
+    }
+    return inTransaction(() -> inTransaction(work));
+  }
+
+  @Override
+  public <T> T inTransaction(Supplier<T> work) {
+    if (current.get() != null) {
+      return work.get();
+    }
+    try (Connection connection = dataSource.getConnection()) {
+      current.set(connection);
+      try {
+        T result = work.get();
         connection.commit();
         return result;
-      } catch (SQLException | RuntimeException e) {
-        connection.rollback();
+      } catch (RuntimeException | Error e) {
+        rollbackQuietly(connection, e);
         throw e;
+      } finally {
+        current.remove();
       }
     } catch (SQLException e) {
       throw new StoreException("database operation failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static void rollbackQuietly(Connection connection, Throwable cause) {
+    try {
+      connection.rollback();
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
     }
   }
 

@@ -8,9 +8,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,8 +29,8 @@ public final class JdbcSigningKeyRecords implements SigningKeyRecords {
         List<SigningKeyRecord> out = new ArrayList<>();
         while (rs.next()) {
           out.add(new SigningKeyRecord(rs.getString(1), SigningAlgorithm.valueOf(rs.getString(2)),
-              KeyState.valueOf(rs.getString(3)), rs.getString(4), instant(rs, 5), instant(rs, 6),
-              instant(rs, 7), instant(rs, 8)));
+              KeyState.valueOf(rs.getString(3)), rs.getString(4), Sql.instant(rs, "created_at"), Sql.instant(rs, "activated_at"),
+              Sql.instant(rs, "retired_at"), Sql.instant(rs, "removed_at")));
         }
         return out;
       }
@@ -50,10 +47,10 @@ public final class JdbcSigningKeyRecords implements SigningKeyRecords {
         ps.setString(2, r.algorithm().name());
         ps.setString(3, r.state().name());
         ps.setString(4, r.publicJwkJson());
-        ps.setObject(5, timestamp(r.createdAt()));
-        ps.setObject(6, timestamp(r.activatedAt()));
-        ps.setObject(7, timestamp(r.retiredAt()));
-        ps.setObject(8, timestamp(r.removedAt()));
+        ps.setObject(5, Sql.ts(r.createdAt()));
+        ps.setObject(6, Sql.ts(r.activatedAt()));
+        ps.setObject(7, Sql.ts(r.retiredAt()));
+        ps.setObject(8, Sql.ts(r.removedAt()));
         return ps.executeUpdate();
       }
     });
@@ -66,12 +63,12 @@ public final class JdbcSigningKeyRecords implements SigningKeyRecords {
               "UPDATE signing_keys SET state = 'ACTIVE', activated_at = ? WHERE kid = ? AND state = 'NEXT'");
           PreparedStatement retire = c.prepareStatement(
               "UPDATE signing_keys SET state = 'RETIRED', retired_at = ? WHERE state = 'ACTIVE' AND kid <> ?")) {
-        activate.setObject(1, timestamp(now));
+        activate.setObject(1, Sql.ts(now));
         activate.setString(2, kid);
         if (activate.executeUpdate() != 1) {
           throw new IllegalStateException("signing key " + kid + " is not NEXT");
         }
-        retire.setObject(1, timestamp(now));
+        retire.setObject(1, Sql.ts(now));
         retire.setString(2, kid);
         retire.executeUpdate();
         return null;
@@ -84,7 +81,7 @@ public final class JdbcSigningKeyRecords implements SigningKeyRecords {
     database.inTransaction(c -> {
       try (PreparedStatement ps = c.prepareStatement(
           "UPDATE signing_keys SET state = 'REMOVED', removed_at = ? WHERE kid = ? AND state = 'RETIRED'")) {
-        ps.setObject(1, timestamp(now));
+        ps.setObject(1, Sql.ts(now));
         ps.setString(2, kid);
         if (ps.executeUpdate() != 1) {
           throw new IllegalStateException("signing key " + kid + " is not RETIRED");
@@ -92,16 +89,5 @@ public final class JdbcSigningKeyRecords implements SigningKeyRecords {
         return null;
       }
     });
-  }
-
-  private static OffsetDateTime timestamp(Instant instant) {
-    // Truncate to what the column keeps (microseconds): databases may round, and a rounded-up time would
-    // make a key look younger than it is.
-    return instant == null ? null : OffsetDateTime.ofInstant(instant.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
-  }
-
-  private static Instant instant(ResultSet rs, int column) throws SQLException {
-    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
-    return t == null ? null : t.toInstant();
   }
 }

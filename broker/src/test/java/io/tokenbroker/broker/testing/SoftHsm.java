@@ -33,6 +33,11 @@ public final class SoftHsm {
     return pkcs11Config;
   }
 
+  /** The user PIN's characters (a copy). */
+  public char[] pinChars() {
+    return pin.clone();
+  }
+
   /** A fresh copy of the user PIN. */
   public HsmPin pin() {
     return HsmPin.ofChars(pin, "test");

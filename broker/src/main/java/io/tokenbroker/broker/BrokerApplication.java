@@ -1,0 +1,133 @@
+package io.tokenbroker.broker;
+
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.tokenbroker.broker.api.AdminServiceImpl;
+import io.tokenbroker.broker.api.CallGuardInterceptor;
+import io.tokenbroker.broker.api.DeviceAuthorizationServiceImpl;
+import io.tokenbroker.broker.api.DpopNonceInterceptor;
+import io.tokenbroker.broker.api.GrpcErrors;
+import io.tokenbroker.broker.api.JwksServiceImpl;
+import io.tokenbroker.broker.api.OperatorAuthenticator;
+import io.tokenbroker.broker.api.TokenServiceImpl;
+import io.tokenbroker.broker.audit.AuditLog;
+import io.tokenbroker.broker.client.ClientRegistry;
+import io.tokenbroker.broker.client.ClientStore;
+import io.tokenbroker.broker.config.BrokerConfig;
+import io.tokenbroker.broker.device.DeviceFlow;
+import io.tokenbroker.broker.device.DeviceStore;
+import io.tokenbroker.broker.dpop.DpopNonces;
+import io.tokenbroker.broker.dpop.DpopProofValidator;
+import io.tokenbroker.broker.dpop.DpopReplayCache;
+import io.tokenbroker.broker.grant.TokenGrants;
+import io.tokenbroker.broker.store.Database;
+import io.tokenbroker.broker.store.JdbcAuditLog;
+import io.tokenbroker.broker.store.JdbcClientStore;
+import io.tokenbroker.broker.store.JdbcDeviceAuthorizationStore;
+import io.tokenbroker.broker.store.JdbcDeviceStore;
+import io.tokenbroker.broker.store.JdbcDpopReplayCache;
+import io.tokenbroker.broker.store.JdbcRefreshTokenStore;
+import io.tokenbroker.broker.tls.TlsKeyStores;
+import io.tokenbroker.broker.token.AccessTokenIssuer;
+import io.tokenbroker.broker.token.AccessTokenSigner;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: builds the use cases over the stores of an open {@link BrokerContext}, and the gRPC
+ * services and interceptor over them.
+ */
+public final class BrokerApplication {
+  private static final Logger log = LoggerFactory.getLogger(BrokerApplication.class);
+
+  private final BrokerContext context;
+  private final Clock clock;
+  private final ClientStore clients;
+  private final DeviceStore devices;
+  private final AuditLog audit;
+  private final DpopReplayCache replay;
+  private final ClientRegistry registry;
+  private final DeviceFlow deviceFlow;
+  private final TokenGrants grants;
+  private final DpopNonces nonces;
+  private final GrpcErrors errors;
+
+  public BrokerApplication(BrokerContext context, Clock clock) {
+    this.context = context;
+    this.clock = clock;
+    BrokerConfig config = context.config();
+    Database db = context.database();
+    clients = new JdbcClientStore(db);
+    devices = new JdbcDeviceStore(db);
+    audit = new JdbcAuditLog(db);
+    replay = new JdbcDpopReplayCache(db);
+    JdbcDeviceAuthorizationStore authorizations = new JdbcDeviceAuthorizationStore(db);
+    registry = new ClientRegistry(clients, audit, db, clock);
+    deviceFlow = new DeviceFlow(clients, authorizations, audit, db, new DeviceFlow.Settings(
+        config.deviceCodeLifetime(), config.devicePollInterval(), config.verificationUri()), clock);
+    nonces = config.dpopNonceRequired() ? new DpopNonces(config.dpopNonceLifetime(), clock) : null;
+    DpopProofValidator proofs = new DpopProofValidator(config.dpopIatWindow(), nonces, clock);
+    AccessTokenIssuer issuer = new AccessTokenIssuer(config.issuer(),
+        new AccessTokenSigner(() -> context.keys().activeKey()));
+    grants = new TokenGrants(clients, authorizations, devices, new JdbcRefreshTokenStore(db), replay, audit, db,
+        proofs, issuer, clock);
+    errors = new GrpcErrors(config.issuer().toString(), nonces == null ? null : nonces::issue);
+  }
+
+  public ClientRegistry clientRegistry() {
+    return registry;
+  }
+
+  public DeviceFlow deviceFlow() {
+    return deviceFlow;
+  }
+
+  public TokenGrants tokenGrants() {
+    return grants;
+  }
+
+  /** The product's gRPC services, ready to add to a server builder. */
+  public List<ServerServiceDefinition> services() {
+    ServerServiceDefinition token = new TokenServiceImpl(grants, context.config().externalUrl(), errors).bindService();
+    if (nonces != null) {
+      token = ServerInterceptors.intercept(token, new DpopNonceInterceptor(nonces));
+    }
+    return List.of(
+        new DeviceAuthorizationServiceImpl(deviceFlow, errors).bindService(),
+        token,
+        new JwksServiceImpl(context.keys()).bindService(),
+        new AdminServiceImpl(registry, clients, devices, deviceFlow, context.keys(), audit, context.database(), clock,
+            errors).bindService());
+  }
+
+  /** The interceptor every call goes through (metadata bounds, TLS peer, authorization). */
+  public CallGuardInterceptor callGuard() throws IOException {
+    Path caFile = context.config().tlsClientCa();
+    List<X509Certificate> cas = TlsKeyStores.readCertificates(caFile).stream()
+        .map(X509Certificate.class::cast).collect(Collectors.toList());
+    return new CallGuardInterceptor(new OperatorAuthenticator(cas), errors);
+  }
+
+  /** Periodic housekeeping: key lifecycle and expired DPoP replay records. */
+  public void maintain() {
+    try {
+      context.keys().maintain();
+    } catch (RuntimeException e) {
+      log.error("signing key maintenance failed: {}", e.getMessage());
+    }
+    try {
+      int purged = replay.purgeExpired(clock.instant());
+      if (purged > 0) {
+        log.debug("purged {} expired DPoP replay records", purged);
+      }
+    } catch (RuntimeException e) {
+      log.error("DPoP replay purge failed: {}", e.getClass().getSimpleName());
+    }
+  }
+}

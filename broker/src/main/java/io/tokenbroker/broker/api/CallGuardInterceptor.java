@@ -1,0 +1,114 @@
+package io.tokenbroker.broker.api;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.StatusRuntimeException;
+import io.tokenbroker.broker.dpop.DpopProofValidator;
+import io.tokenbroker.broker.oauth.OAuthError;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * The broker's interceptor, in a fixed order: (1) bounds on the {@code dpop} metadata, (2) the TLS peer
+ * certificate, (3) authorization by {@link AccessPolicy} (default deny, operator calls need an operator
+ * certificate). What it learns goes into {@link RequestContext}.
+ */
+public final class CallGuardInterceptor implements ServerInterceptor {
+  static final Metadata.Key<String> DPOP = Metadata.Key.of("dpop", Metadata.ASCII_STRING_MARSHALLER);
+
+  private final OperatorAuthenticator operators;
+  private final GrpcErrors errors;
+
+  public CallGuardInterceptor(OperatorAuthenticator operators, GrpcErrors errors) {
+    this.operators = operators;
+    this.errors = errors;
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
+      ServerCallHandler<ReqT, RespT> next) {
+    String method = call.getMethodDescriptor().getFullMethodName();
+    try {
+      String proof = singleProof(headers);
+      List<X509Certificate> chain = peerChain(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+      Context context = Context.current()
+          .withValue(RequestContext.FULL_METHOD, method)
+          .withValue(RequestContext.DPOP_PROOF, proof)
+          .withValue(RequestContext.PEER_CERTIFICATE, chain.isEmpty() ? null : chain.get(0));
+      AccessPolicy.Caller caller = AccessPolicy.lookup(method).orElse(null);
+      if (caller == null) {
+        return refuse(call, io.grpc.Status.PERMISSION_DENIED.withDescription("method not allowed"));
+      }
+      if (caller != AccessPolicy.Caller.PUBLIC) {
+        if (chain.isEmpty()) {
+          return refuse(call, io.grpc.Status.UNAUTHENTICATED
+              .withDescription("this API requires mutual TLS with an operator certificate"));
+        }
+        Optional<String> operator = operators.authenticate(chain);
+        if (operator.isEmpty()) {
+          return refuse(call, io.grpc.Status.PERMISSION_DENIED
+              .withDescription("the client certificate is not an operator certificate"));
+        }
+        context = context.withValue(RequestContext.OPERATOR, operator.get());
+      }
+      return Contexts.interceptCall(context, call, headers, next);
+    } catch (StatusRuntimeException e) {
+      return refuse(call, e.getStatus(), e.getTrailers());
+    }
+  }
+
+  /** RFC 9449 §4.3 check 1: "there is not more than one DPoP HTTP request header field". */
+  private String singleProof(Metadata headers) {
+    Iterable<String> values = headers.getAll(DPOP);
+    if (values == null) {
+      return null;
+    }
+    List<String> all = new ArrayList<>();
+    values.forEach(all::add);
+    if (all.size() > 1) {
+      throw errors.toStatus(OAuthError.INVALID_DPOP_PROOF, "exactly one DPoP proof is allowed per call");
+    }
+    if (all.get(0).length() > DpopProofValidator.MAX_PROOF_CHARS) {
+      throw errors.toStatus(OAuthError.INVALID_DPOP_PROOF,
+          "the DPoP proof is larger than " + DpopProofValidator.MAX_PROOF_CHARS + " characters");
+    }
+    return all.get(0);
+  }
+
+  private static List<X509Certificate> peerChain(SSLSession session) {
+    if (session == null) {
+      return List.of();
+    }
+    try {
+      List<X509Certificate> chain = new ArrayList<>();
+      for (Certificate c : session.getPeerCertificates()) {
+        if (c instanceof X509Certificate x) {
+          chain.add(x);
+        }
+      }
+      return chain;
+    } catch (SSLPeerUnverifiedException e) {
+      return List.of();
+    }
+  }
+
+  private static <ReqT, RespT> ServerCall.Listener<ReqT> refuse(ServerCall<ReqT, RespT> call, io.grpc.Status status) {
+    return refuse(call, status, new Metadata());
+  }
+
+  private static <ReqT, RespT> ServerCall.Listener<ReqT> refuse(ServerCall<ReqT, RespT> call, io.grpc.Status status,
+      Metadata trailers) {
+    call.close(status, trailers == null ? new Metadata() : trailers);
+    return new ServerCall.Listener<>() {};
+  }
+}

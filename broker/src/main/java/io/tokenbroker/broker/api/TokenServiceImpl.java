@@ -1,0 +1,64 @@
+package io.tokenbroker.broker.api;
+
+import io.grpc.stub.StreamObserver;
+import io.tokenbroker.broker.grant.TokenGrants;
+import io.tokenbroker.broker.oauth.OAuthError;
+import io.tokenbroker.broker.oauth.OAuthException;
+import io.tokenbroker.proto.v1.RevokeTokenRequest;
+import io.tokenbroker.proto.v1.RevokeTokenResponse;
+import io.tokenbroker.proto.v1.TokenRequest;
+import io.tokenbroker.proto.v1.TokenResponse;
+import io.tokenbroker.proto.v1.TokenServiceGrpc;
+import io.tokenbroker.proto.v1.TokenType;
+import java.net.URI;
+import java.util.TreeSet;
+
+/** gRPC adapter for the token endpoint (RFC 6749 §5, RFC 8628 §3.4-3.5) with DPoP (RFC 9449 §5). */
+public final class TokenServiceImpl extends TokenServiceGrpc.TokenServiceImplBase {
+  private final TokenGrants grants;
+  private final URI externalUrl;
+  private final GrpcErrors errors;
+
+  public TokenServiceImpl(TokenGrants grants, URI externalUrl, GrpcErrors errors) {
+    this.grants = grants;
+    this.externalUrl = externalUrl;
+    this.errors = errors;
+  }
+
+  /** The DPoP {@code htu} of this call: the configured external URL + "/" + full method name (DESIGN). */
+  private String htu() {
+    String base = externalUrl.toString();
+    return (base.endsWith("/") ? base : base + "/") + RequestContext.FULL_METHOD.get();
+  }
+
+  @Override
+  public void token(TokenRequest request, StreamObserver<TokenResponse> observer) {
+    Unary.run(observer, errors, () -> {
+      String proof = RequestContext.DPOP_PROOF.get();
+      TokenGrants.Tokens tokens = switch (request.getGrantCase()) {
+        case DEVICE_CODE -> grants.deviceCode(request.getClientId(), request.getDeviceCode().getDeviceCode(), proof,
+            htu());
+        case REFRESH_TOKEN -> grants.refresh(request.getClientId(), request.getRefreshToken().getRefreshToken(),
+            request.getRefreshToken().getScopeList(), request.getRefreshToken().getAudienceList(), proof, htu());
+        case GRANT_NOT_SET -> throw new OAuthException(OAuthError.UNSUPPORTED_GRANT_TYPE,
+            "set device_code or refresh_token");
+      };
+      return TokenResponse.newBuilder()
+          .setAccessToken(tokens.accessToken())
+          .setTokenType(TokenType.TOKEN_TYPE_DPOP)
+          .setExpiresIn(Protos.duration(tokens.expiresIn()))
+          .setRefreshToken(tokens.refreshToken())
+          .addAllScope(new TreeSet<>(tokens.scopes()))
+          .addAllAudience(new TreeSet<>(tokens.audiences()))
+          .setRefreshTokenExpiresIn(Protos.duration(tokens.refreshExpiresIn()))
+          .setDeviceId(tokens.deviceId())
+          .build();
+    });
+  }
+
+  @Override
+  public void revokeToken(RevokeTokenRequest request, StreamObserver<RevokeTokenResponse> observer) {
+    observer.onError(io.grpc.Status.UNIMPLEMENTED
+        .withDescription("token revocation (RFC 7009) arrives with the revocation work").asRuntimeException());
+  }
+}

@@ -1,0 +1,27 @@
+package io.tokenbroker.broker.device;
+
+import java.time.Instant;
+import java.util.Set;
+
+/** A device that completed the device flow: the subject of its tokens, bound to its key or certificate. */
+public record Device(
+    String deviceId,
+    String clientId,
+    String owner,
+    State state,
+    String jkt,
+    String x5tS256,
+    Set<String> scopes,
+    Set<String> audiences,
+    Instant createdAt,
+    Instant lastSeenAt,
+    Instant stateChangedAt,
+    String stateReason) {
+
+  public enum State { ACTIVE, SUSPENDED, REVOKED }
+
+  public Device {
+    scopes = Set.copyOf(scopes);
+    audiences = Set.copyOf(audiences);
+  }
+}

@@ -1,0 +1,250 @@
+package io.tokenbroker.broker.grant;
+
+import io.tokenbroker.broker.Transactor;
+import io.tokenbroker.broker.audit.AuditEvent;
+import io.tokenbroker.broker.audit.AuditLog;
+import io.tokenbroker.broker.client.Client;
+import io.tokenbroker.broker.client.ClientStore;
+import io.tokenbroker.broker.device.Device;
+import io.tokenbroker.broker.device.DeviceAuthorization;
+import io.tokenbroker.broker.device.DeviceAuthorization.PollOutcome;
+import io.tokenbroker.broker.device.DeviceAuthorizationStore;
+import io.tokenbroker.broker.device.DeviceStore;
+import io.tokenbroker.broker.dpop.DpopProof;
+import io.tokenbroker.broker.dpop.DpopProofValidator;
+import io.tokenbroker.broker.dpop.DpopReplayCache;
+import io.tokenbroker.broker.oauth.OAuthError;
+import io.tokenbroker.broker.oauth.OAuthException;
+import io.tokenbroker.broker.oauth.RandomTokens;
+import io.tokenbroker.broker.oauth.RequestedValues;
+import io.tokenbroker.broker.oauth.SecretHash;
+import io.tokenbroker.broker.refresh.RefreshFamily;
+import io.tokenbroker.broker.refresh.RefreshRotation;
+import io.tokenbroker.broker.refresh.RefreshToken;
+import io.tokenbroker.broker.refresh.RefreshTokenStore;
+import io.tokenbroker.broker.token.AccessTokenIssuer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * The token endpoint's grants (RFC 6749 §5): the device-code grant (RFC 8628 §3.4-3.5) and the refresh-token
+ * grant (RFC 6749 §6), both sender-constrained with DPoP (RFC 9449 §5).
+ *
+ * <p>Each grant is one transaction: the DPoP replay record, the state change, the audit event and the signed
+ * access token are committed together before the caller can answer, and any failure (including an HSM that
+ * cannot sign) rolls all of it back. A proof that fails validation changes nothing but the audit log.
+ */
+public final class TokenGrants {
+  private static final String HTM = "POST";
+  /** 256-bit base64url values: 43 characters; anything else cannot be one of ours. */
+  private static final Pattern OPAQUE = Pattern.compile("[A-Za-z0-9_-]{43}");
+
+  /** What the token endpoint answers (RFC 6749 §5.1). The tokens exist in clear only here. */
+  public record Tokens(String accessToken, Duration expiresIn, String refreshToken, Set<String> scopes,
+      Set<String> audiences, Duration refreshExpiresIn, String deviceId) {
+    @Override
+    public String toString() {
+      return "Tokens[device=" + deviceId + ", tokens redacted]";
+    }
+  }
+
+  private sealed interface Outcome {
+    record Issued(Tokens tokens) implements Outcome {}
+
+    record Refused(OAuthException error) implements Outcome {}
+  }
+
+  private final ClientStore clients;
+  private final DeviceAuthorizationStore authorizations;
+  private final DeviceStore devices;
+  private final RefreshTokenStore refreshTokens;
+  private final DpopReplayCache replay;
+  private final AuditLog audit;
+  private final Transactor transactor;
+  private final DpopProofValidator proofs;
+  private final AccessTokenIssuer issuer;
+  private final Clock clock;
+
+  public TokenGrants(ClientStore clients, DeviceAuthorizationStore authorizations, DeviceStore devices,
+      RefreshTokenStore refreshTokens, DpopReplayCache replay, AuditLog audit, Transactor transactor,
+      DpopProofValidator proofs, AccessTokenIssuer issuer, Clock clock) {
+    this.clients = clients;
+    this.authorizations = authorizations;
+    this.devices = devices;
+    this.refreshTokens = refreshTokens;
+    this.replay = replay;
+    this.audit = audit;
+    this.transactor = transactor;
+    this.proofs = proofs;
+    this.issuer = issuer;
+    this.clock = clock;
+  }
+
+  /** RFC 8628 §3.4: the device polls with its device code and a DPoP proof for {@code htu}. */
+  public Tokens deviceCode(String clientId, String deviceCode, String proof, String htu) {
+    Client client = knownClient(clientId);
+    requireOpaque(deviceCode, "device_code");
+    DpopProof dpop = validateProof(proof, htu, clientId);
+    Outcome outcome = guarded(clientId, () -> transactor.inTransaction(() -> {
+      Instant now = clock.instant();
+      recordFirstUse(dpop);
+      DeviceAuthorization found = authorizations.lockByDeviceCodeHash(SecretHash.sha256Hex(deviceCode))
+          .filter(a -> a.clientId().equals(clientId)).orElse(null);
+      if (found == null) {
+        // RFC 6749 §5.2 invalid_grant: "The provided authorization grant ... is invalid, expired, revoked".
+        return refused(OAuthError.INVALID_GRANT, "unknown device code");
+      }
+      PollOutcome poll = found.poll(now);
+      if (!poll.next().equals(found)) {
+        authorizations.update(poll.next());
+      }
+      if (poll instanceof PollOutcome.Pending) {
+        return refused(OAuthError.AUTHORIZATION_PENDING, "the user has not approved the device yet");
+      }
+      if (poll instanceof PollOutcome.SlowDown s) {
+        return refused(OAuthError.SLOW_DOWN, "polling too fast; poll at most every "
+            + s.next().interval().toSeconds() + " s");
+      }
+      if (poll instanceof PollOutcome.Denied) {
+        return refused(OAuthError.ACCESS_DENIED, "the user denied the authorization request");
+      }
+      if (poll instanceof PollOutcome.Expired) {
+        return refused(OAuthError.EXPIRED_TOKEN, "the device code has expired; start a new authorization");
+      }
+      if (poll instanceof PollOutcome.AlreadyUsed) {
+        audit.record(AuditEvent.failure("device_code_reuse", "device", now).client(clientId)
+            .device(found.deviceId()).detail("authorization_id", found.id()).build());
+        return refused(OAuthError.INVALID_GRANT, "the device code was already used");
+      }
+      return new Outcome.Issued(issueFirstTokens(client, poll.next(), dpop, now));
+    }));
+    if (outcome instanceof Outcome.Refused r) {
+      throw r.error();
+    }
+    return ((Outcome.Issued) outcome).tokens();
+  }
+
+  /** RFC 6749 §6: a new access token (and a rotated refresh token) for a refresh token and a DPoP proof. */
+  public Tokens refresh(String clientId, String refreshToken, List<String> scopes, List<String> audiences,
+      String proof, String htu) {
+    Client client = knownClient(clientId);
+    requireOpaque(refreshToken, "refresh_token");
+    DpopProof dpop = validateProof(proof, htu, clientId);
+    return guarded(clientId, () -> transactor.inTransaction(() -> {
+      Instant now = clock.instant();
+      recordFirstUse(dpop);
+      RefreshToken token = refreshTokens.lockToken(SecretHash.sha256Hex(refreshToken))
+          .orElseThrow(() -> new OAuthException(OAuthError.INVALID_GRANT, "unknown refresh token"));
+      RefreshFamily family = refreshTokens.lockFamily(token.familyId()).orElseThrow();
+      RefreshRotation.check(token, family, clientId, dpop.jkt(), now);
+      Device device = devices.find(family.deviceId()).orElseThrow();
+      if (device.state() == Device.State.REVOKED) {
+        throw new OAuthException(OAuthError.DEVICE_REVOKED, "the device has been revoked");
+      }
+      if (device.state() == Device.State.SUSPENDED) {
+        throw new OAuthException(OAuthError.DEVICE_SUSPENDED, "the device is suspended");
+      }
+      // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
+      Set<String> grantedScopes = RequestedValues.subset(scopes, family.scopes(), OAuthError.INVALID_SCOPE, "scope");
+      Set<String> grantedAudiences = RequestedValues.subset(audiences, family.audiences(),
+          OAuthError.INVALID_TARGET, "audience");
+      if (!refreshTokens.consume(token.tokenHash(), now)) {
+        throw new OAuthException(OAuthError.INVALID_GRANT, "the refresh token is no longer valid");
+      }
+      String successor = RandomTokens.base64Url(32);
+      Instant idleExpiry = RefreshRotation.successorIdleExpiry(family, client.refreshIdleLifetime(), now);
+      refreshTokens.insertToken(new RefreshToken(SecretHash.sha256Hex(successor), family.familyId(),
+          token.generation() + 1, RefreshToken.Status.ACTIVE, now, idleExpiry, null));
+      AccessTokenIssuer.AccessToken access = issuer.issue(device.deviceId(), clientId, grantedScopes,
+          grantedAudiences, family.jkt(), family.familyId(), client.accessTokenLifetime(), now);
+      devices.touch(device.deviceId(), now);
+      audit.record(AuditEvent.success("tokens_issued", "device", now).client(clientId).device(device.deviceId())
+          .detail("grant_type", "refresh_token").detail("jti", access.jti()).detail("jkt", dpop.jkt())
+          .detail("generation", Integer.toString(token.generation() + 1)).build());
+      return new Tokens(access.jwt(), access.lifetime(), successor, grantedScopes, grantedAudiences,
+          Duration.between(now, idleExpiry), device.deviceId());
+    }));
+  }
+
+  private Tokens issueFirstTokens(Client client, DeviceAuthorization consumed, DpopProof dpop, Instant now) {
+    devices.insert(new Device(consumed.deviceId(), client.clientId(), consumed.owner(), Device.State.ACTIVE,
+        dpop.jkt(), null, consumed.scopes(), consumed.audiences(), now, now, now, null));
+    RefreshFamily family = new RefreshFamily(UUID.randomUUID().toString(), consumed.deviceId(), client.clientId(),
+        consumed.scopes(), consumed.audiences(), dpop.jkt(), null, RefreshFamily.State.ACTIVE, now,
+        now.plus(client.refreshAbsoluteLifetime()), null);
+    refreshTokens.insertFamily(family);
+    String refreshToken = RandomTokens.base64Url(32);
+    Instant idleExpiry = RefreshRotation.successorIdleExpiry(family, client.refreshIdleLifetime(), now);
+    refreshTokens.insertToken(new RefreshToken(SecretHash.sha256Hex(refreshToken), family.familyId(), 1,
+        RefreshToken.Status.ACTIVE, now, idleExpiry, null));
+    AccessTokenIssuer.AccessToken access = issuer.issue(consumed.deviceId(), client.clientId(), consumed.scopes(),
+        consumed.audiences(), dpop.jkt(), family.familyId(), client.accessTokenLifetime(), now);
+    audit.record(AuditEvent.success("tokens_issued", "device", now).client(client.clientId())
+        .device(consumed.deviceId()).detail("grant_type", "device_code").detail("jti", access.jti())
+        .detail("jkt", dpop.jkt()).detail("authorization_id", consumed.id()).build());
+    return new Tokens(access.jwt(), access.lifetime(), refreshToken, consumed.scopes(), consumed.audiences(),
+        Duration.between(now, idleExpiry), consumed.deviceId());
+  }
+
+  private DpopProof validateProof(String proof, String htu, String clientId) {
+    try {
+      return proofs.validate(proof, HTM, htu, null);
+    } catch (OAuthException e) {
+      auditRefusal(e, clientId);
+      throw e;
+    }
+  }
+
+  private void recordFirstUse(DpopProof dpop) {
+    // RFC 9449 §11.1: a proof is accepted once; the record lives as long as the proof could be accepted.
+    if (!replay.firstUse(dpop.jkt(), dpop.jti(), dpop.issuedAt().plus(proofs.replayRetention()))) {
+      throw new OAuthException(OAuthError.INVALID_DPOP_PROOF, "the DPoP proof's jti was already used");
+    }
+  }
+
+  /** Runs a grant transaction; a refusal thrown inside it (rolled back) is audited in a transaction of its own. */
+  private <T> T guarded(String clientId, java.util.function.Supplier<T> grant) {
+    try {
+      return grant.get();
+    } catch (OAuthException e) {
+      auditRefusal(e, clientId);
+      throw e;
+    }
+  }
+
+  private void auditRefusal(OAuthException e, String clientId) {
+    String type = e.error() == OAuthError.INVALID_DPOP_PROOF || e.error() == OAuthError.USE_DPOP_NONCE
+        ? "dpop_proof_rejected" : "token_request_refused";
+    transactor.inTransaction(() -> {
+      audit.record(AuditEvent.failure(type, "device", clock.instant()).client(clientId)
+          .detail("error", e.error().name()).detail("reason", e.description()).build());
+      return null;
+    });
+  }
+
+  private static Outcome refused(OAuthError error, String description) {
+    return new Outcome.Refused(new OAuthException(error, description));
+  }
+
+  private Client knownClient(String clientId) {
+    if (clientId == null || clientId.isEmpty() || clientId.length() > 128) {
+      throw new OAuthException(OAuthError.INVALID_REQUEST, "client_id must be 1-128 characters");
+    }
+    return clients.find(clientId).orElseThrow(() -> new OAuthException(OAuthError.INVALID_CLIENT, "unknown client"));
+  }
+
+  private static void requireOpaque(String value, String name) {
+    if (value == null || value.isEmpty()) {
+      throw new OAuthException(OAuthError.INVALID_REQUEST, name + " is required");
+    }
+    if (!OPAQUE.matcher(value).matches()) {
+      // Not one of ours: refuse without a database lookup (RFC 8628 §5.2 brute-force resistance).
+      throw new OAuthException(OAuthError.INVALID_GRANT, "unknown " + name.replace('_', ' '));
+    }
+  }
+}

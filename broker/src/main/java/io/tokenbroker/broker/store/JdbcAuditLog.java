@@ -1,0 +1,72 @@
+package io.tokenbroker.broker.store;
+
+import io.tokenbroker.broker.audit.AuditEvent;
+import io.tokenbroker.broker.audit.AuditLog;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** {@link AuditLog} in {@code audit_events}. Details are stored as {@code key=value} lines. */
+public final class JdbcAuditLog implements AuditLog {
+  private final Database db;
+
+  public JdbcAuditLog(Database db) {
+    this.db = db;
+  }
+
+  @Override
+  public void record(AuditEvent e) {
+    db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("INSERT INTO audit_events (occurred_at, type, actor, "
+          + "client_id, device_id, outcome, details) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+        ps.setObject(1, Sql.ts(e.occurredAt()));
+        ps.setString(2, e.type());
+        ps.setString(3, e.actor());
+        ps.setString(4, e.clientId());
+        ps.setString(5, e.deviceId());
+        ps.setString(6, e.outcome());
+        String details = e.details().entrySet().stream()
+            .map(d -> d.getKey() + "=" + d.getValue().replace('\n', ' '))
+            .collect(Collectors.joining("\n"));
+        ps.setString(7, details.length() > 2000 ? details.substring(0, 2000) : details);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public List<AuditEvent> list(long afterId, String type, String deviceId, int limit) {
+    return db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT id, occurred_at, type, actor, client_id, device_id, "
+          + "outcome, details FROM audit_events WHERE id > ? AND (? IS NULL OR type = ?) "
+          + "AND (? IS NULL OR device_id = ?) ORDER BY id FETCH FIRST ? ROWS ONLY")) {
+        ps.setLong(1, afterId);
+        ps.setString(2, type);
+        ps.setString(3, type);
+        ps.setString(4, deviceId);
+        ps.setString(5, deviceId);
+        ps.setInt(6, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          List<AuditEvent> out = new ArrayList<>();
+          while (rs.next()) {
+            Map<String, String> details = new LinkedHashMap<>();
+            for (String line : rs.getString("details").split("\n")) {
+              int eq = line.indexOf('=');
+              if (eq > 0) {
+                details.put(line.substring(0, eq), line.substring(eq + 1));
+              }
+            }
+            out.add(new AuditEvent(rs.getLong("id"), Sql.instant(rs, "occurred_at"), rs.getString("type"),
+                rs.getString("actor"), rs.getString("client_id"), rs.getString("device_id"), rs.getString("outcome"),
+                details));
+          }
+          return out;
+        }
+      }
+    });
+  }
+}

@@ -1,0 +1,99 @@
+package io.tokenbroker.broker.store;
+
+import io.tokenbroker.broker.device.Device;
+import io.tokenbroker.broker.device.DeviceStore;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** {@link DeviceStore} in the {@code devices} table. */
+public final class JdbcDeviceStore implements DeviceStore {
+  private static final String COLUMNS = "device_id, client_id, owner, state, jkt, x5t_s256, scopes, audiences, "
+      + "created_at, last_seen_at, state_changed_at, state_reason";
+  private final Database db;
+
+  public JdbcDeviceStore(Database db) {
+    this.db = db;
+  }
+
+  @Override
+  public void insert(Device d) {
+    db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement(
+          "INSERT INTO devices (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        ps.setString(1, d.deviceId());
+        ps.setString(2, d.clientId());
+        ps.setString(3, d.owner());
+        ps.setString(4, d.state().name());
+        ps.setString(5, d.jkt());
+        ps.setString(6, d.x5tS256());
+        ps.setString(7, Sql.joined(d.scopes()));
+        ps.setString(8, Sql.joined(d.audiences()));
+        ps.setObject(9, Sql.ts(d.createdAt()));
+        ps.setObject(10, Sql.ts(d.lastSeenAt()));
+        ps.setObject(11, Sql.ts(d.stateChangedAt()));
+        ps.setString(12, d.stateReason());
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public Optional<Device> find(String deviceId) {
+    return db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT " + COLUMNS + " FROM devices WHERE device_id = ?")) {
+        ps.setString(1, deviceId);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+        }
+      }
+    });
+  }
+
+  @Override
+  public List<Device> list(String afterDeviceId, String clientId, Device.State state, String owner, int limit) {
+    return db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT " + COLUMNS + " FROM devices WHERE device_id > ? "
+          + "AND (? IS NULL OR client_id = ?) AND (? IS NULL OR state = ?) AND (? IS NULL OR owner = ?) "
+          + "ORDER BY device_id FETCH FIRST ? ROWS ONLY")) {
+        ps.setString(1, afterDeviceId == null ? "" : afterDeviceId);
+        ps.setString(2, clientId);
+        ps.setString(3, clientId);
+        ps.setString(4, state == null ? null : state.name());
+        ps.setString(5, state == null ? null : state.name());
+        ps.setString(6, owner);
+        ps.setString(7, owner);
+        ps.setInt(8, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          List<Device> out = new ArrayList<>();
+          while (rs.next()) {
+            out.add(read(rs));
+          }
+          return out;
+        }
+      }
+    });
+  }
+
+  @Override
+  public void touch(String deviceId, Instant lastSeenAt) {
+    db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("UPDATE devices SET last_seen_at = ? WHERE device_id = ?")) {
+        ps.setObject(1, Sql.ts(lastSeenAt));
+        ps.setString(2, deviceId);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  private static Device read(ResultSet rs) throws SQLException {
+    return new Device(rs.getString("device_id"), rs.getString("client_id"), rs.getString("owner"),
+        Device.State.valueOf(rs.getString("state")), rs.getString("jkt"), rs.getString("x5t_s256"),
+        Sql.split(rs.getString("scopes")), Sql.split(rs.getString("audiences")), Sql.instant(rs, "created_at"),
+        Sql.instant(rs, "last_seen_at"), Sql.instant(rs, "state_changed_at"), rs.getString("state_reason"));
+  }
+}

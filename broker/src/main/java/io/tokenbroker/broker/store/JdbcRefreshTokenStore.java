@@ -1,0 +1,107 @@
+package io.tokenbroker.broker.store;
+
+import io.tokenbroker.broker.refresh.RefreshFamily;
+import io.tokenbroker.broker.refresh.RefreshToken;
+import io.tokenbroker.broker.refresh.RefreshTokenStore;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Instant;
+import java.util.Optional;
+
+/** {@link RefreshTokenStore} in {@code refresh_families} and {@code refresh_tokens}; lookups lock rows. */
+public final class JdbcRefreshTokenStore implements RefreshTokenStore {
+  private final Database db;
+
+  public JdbcRefreshTokenStore(Database db) {
+    this.db = db;
+  }
+
+  @Override
+  public void insertFamily(RefreshFamily f) {
+    db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("INSERT INTO refresh_families (family_id, device_id, "
+          + "client_id, scopes, audiences, jkt, x5t_s256, state, created_at, absolute_expires_at, revoked_at) "
+          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        ps.setString(1, f.familyId());
+        ps.setString(2, f.deviceId());
+        ps.setString(3, f.clientId());
+        ps.setString(4, Sql.joined(f.scopes()));
+        ps.setString(5, Sql.joined(f.audiences()));
+        ps.setString(6, f.jkt());
+        ps.setString(7, f.x5tS256());
+        ps.setString(8, f.state().name());
+        ps.setObject(9, Sql.ts(f.createdAt()));
+        ps.setObject(10, Sql.ts(f.absoluteExpiresAt()));
+        ps.setObject(11, Sql.ts(f.revokedAt()));
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public void insertToken(RefreshToken t) {
+    db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("INSERT INTO refresh_tokens (token_hash, family_id, "
+          + "generation, status, issued_at, idle_expires_at, consumed_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+        ps.setString(1, t.tokenHash());
+        ps.setString(2, t.familyId());
+        ps.setInt(3, t.generation());
+        ps.setString(4, t.status().name());
+        ps.setObject(5, Sql.ts(t.issuedAt()));
+        ps.setObject(6, Sql.ts(t.idleExpiresAt()));
+        ps.setObject(7, Sql.ts(t.consumedAt()));
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public Optional<RefreshToken> lockToken(String tokenHash) {
+    return db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT token_hash, family_id, generation, status, issued_at, "
+          + "idle_expires_at, consumed_at FROM refresh_tokens WHERE token_hash = ? FOR UPDATE")) {
+        ps.setString(1, tokenHash);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return Optional.empty();
+          }
+          return Optional.of(new RefreshToken(rs.getString("token_hash"), rs.getString("family_id"),
+              rs.getInt("generation"), RefreshToken.Status.valueOf(rs.getString("status")),
+              Sql.instant(rs, "issued_at"), Sql.instant(rs, "idle_expires_at"), Sql.instant(rs, "consumed_at")));
+        }
+      }
+    });
+  }
+
+  @Override
+  public Optional<RefreshFamily> lockFamily(String familyId) {
+    return db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT family_id, device_id, client_id, scopes, audiences, "
+          + "jkt, x5t_s256, state, created_at, absolute_expires_at, revoked_at FROM refresh_families "
+          + "WHERE family_id = ? FOR UPDATE")) {
+        ps.setString(1, familyId);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return Optional.empty();
+          }
+          return Optional.of(new RefreshFamily(rs.getString("family_id"), rs.getString("device_id"),
+              rs.getString("client_id"), Sql.split(rs.getString("scopes")), Sql.split(rs.getString("audiences")),
+              rs.getString("jkt"), rs.getString("x5t_s256"), RefreshFamily.State.valueOf(rs.getString("state")),
+              Sql.instant(rs, "created_at"), Sql.instant(rs, "absolute_expires_at"), Sql.instant(rs, "revoked_at")));
+        }
+      }
+    });
+  }
+
+  @Override
+  public boolean consume(String tokenHash, Instant now) {
+    return db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("UPDATE refresh_tokens SET status = 'CONSUMED', "
+          + "consumed_at = ? WHERE token_hash = ? AND status = 'ACTIVE'")) {
+        ps.setObject(1, Sql.ts(now));
+        ps.setString(2, tokenHash);
+        return ps.executeUpdate() == 1;
+      }
+    });
+  }
+}

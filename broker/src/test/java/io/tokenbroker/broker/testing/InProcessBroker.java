@@ -1,0 +1,151 @@
+package io.tokenbroker.broker.testing;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.tokenbroker.broker.BrokerApplication;
+import io.tokenbroker.broker.BrokerContext;
+import io.tokenbroker.broker.api.BrokerServer;
+import io.tokenbroker.broker.config.BrokerConfig;
+import io.tokenbroker.broker.tls.DevCertificates;
+import io.tokenbroker.proto.v1.DeviceAuthorizationServiceGrpc;
+import io.tokenbroker.proto.v1.TokenServiceGrpc;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A broker wired exactly as {@code broker serve} wires it (real SoftHSM2 token, real H2 file, the same
+ * services and interceptor), served on gRPC's in-process transport for fast service tests.
+ */
+public final class InProcessBroker implements AutoCloseable {
+  public static final String ISSUER = "https://broker.test:8443";
+  public static final String CLIENT = "demo-device";
+
+  private final BrokerContext context;
+  private final BrokerApplication application;
+  private final BrokerServer server;
+  private final ManagedChannel channel;
+
+  private InProcessBroker(BrokerContext context, BrokerApplication application, BrokerServer server,
+      ManagedChannel channel) {
+    this.context = context;
+    this.application = application;
+    this.server = server;
+    this.channel = channel;
+  }
+
+  /** A broker home in {@code dir} using the test token, with the settings in {@code extraConfig}. */
+  public static InProcessBroker start(SoftHsm hsm, Path dir, MutableClock clock, String extraConfig) throws Exception {
+    new DevCertificates(clock).write(dir.resolve("tls"), List.of());
+    Files.writeString(dir.resolve(BrokerConfig.FILE_NAME), "broker.issuer=" + ISSUER + "\n"
+        + "https.port=8444\n"
+        + "hsm.pkcs11-config=" + hsm.pkcs11Config() + "\n"
+        + "database.url=jdbc:h2:file:" + dir.resolve("data/broker") + ";WRITE_DELAY=0\n"
+        + extraConfig);
+    BrokerContext context = BrokerContext.open(BrokerConfig.load(dir),
+        Map.of("TOKENBROKER_HSM_PIN", new String(hsm.pinChars())), clock);
+    BrokerApplication application = new BrokerApplication(context, clock);
+    String name = InProcessServerBuilder.generateName();
+    BrokerServer server = new BrokerServer(InProcessServerBuilder.forName(name).directExecutor(),
+        application.services(), application.callGuard()).start();
+    ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    return new InProcessBroker(context, application, server, channel);
+  }
+
+  public BrokerContext context() {
+    return context;
+  }
+
+  public BrokerApplication application() {
+    return application;
+  }
+
+  public ManagedChannel channel() {
+    return channel;
+  }
+
+  public DeviceAuthorizationServiceGrpc.DeviceAuthorizationServiceBlockingStub deviceAuthorization() {
+    return DeviceAuthorizationServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  public TokenServiceGrpc.TokenServiceBlockingStub token() {
+    return TokenServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  /** The token endpoint with one {@code dpop} metadata value per element of {@code proofs}. */
+  public TokenServiceGrpc.TokenServiceBlockingStub token(String... proofs) {
+    Metadata md = new Metadata();
+    Metadata.Key<String> dpop = Metadata.Key.of("dpop", Metadata.ASCII_STRING_MARSHALLER);
+    for (String p : proofs) {
+      md.put(dpop, p);
+    }
+    return token().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
+  }
+
+  /** The {@code htu} of a method: issuer + "/" + full method name. */
+  public static String htu(String fullMethod) {
+    return ISSUER + "/" + fullMethod;
+  }
+
+  public static String tokenHtu() {
+    return htu(TokenServiceGrpc.getTokenMethod().getFullMethodName());
+  }
+
+  /**
+   * Every row of every grant-state table (all but the audit log and Flyway's history), to show that a refused
+   * request changed nothing.
+   */
+  public Map<String, List<String>> grantState() {
+    return context.database().inTransaction(c -> snapshot(c));
+  }
+
+  private static Map<String, List<String>> snapshot(Connection c) throws java.sql.SQLException {
+    Map<String, List<String>> out = new TreeMap<>();
+    for (String table : List.of("clients", "device_authorizations", "devices", "refresh_families", "refresh_tokens",
+        "dpop_replay", "signing_keys")) {
+      List<String> rows = new ArrayList<>();
+      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM " + table)) {
+        int n = rs.getMetaData().getColumnCount();
+        while (rs.next()) {
+          StringBuilder row = new StringBuilder();
+          for (int i = 1; i <= n; i++) {
+            row.append(rs.getString(i)).append('|');
+          }
+          rows.add(row.toString());
+        }
+      }
+      rows.sort(null);
+      out.put(table, rows);
+    }
+    return out;
+  }
+
+  public int auditCount(String type) {
+    return context.database().inTransaction(c -> {
+      try (var ps = c.prepareStatement("SELECT COUNT(*) FROM audit_events WHERE type = ?")) {
+        ps.setString(1, type);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return rs.getInt(1);
+        }
+      }
+    });
+  }
+
+  @Override
+  public void close() throws Exception {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.stop();
+    context.close();
+  }
+}
