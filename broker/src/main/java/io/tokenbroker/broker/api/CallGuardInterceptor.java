@@ -7,9 +7,6 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.StatusRuntimeException;
-import io.tokenbroker.broker.dpop.DpopProofValidator;
-import io.tokenbroker.broker.oauth.OAuthError;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -19,8 +16,8 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
 /**
- * The broker's interceptor, in a fixed order: (1) bounds on the {@code dpop} metadata, (2) the TLS peer
- * certificate, (3) authorization by {@link AccessPolicy} (default deny, operator calls need an operator
+ * The broker's interceptor, in a fixed order: (1) the {@code dpop} metadata values (bounded in size by the
+ * transport's metadata limit; the grant validates them), (2) the TLS peer certificate, (3) authorization by {@link AccessPolicy} (default deny, operator calls need an operator
  * certificate). What it learns goes into {@link RequestContext}.
  */
 public final class CallGuardInterceptor implements ServerInterceptor {
@@ -39,11 +36,11 @@ public final class CallGuardInterceptor implements ServerInterceptor {
       ServerCallHandler<ReqT, RespT> next) {
     String method = call.getMethodDescriptor().getFullMethodName();
     try {
-      String proof = singleProof(headers);
+      List<String> proofs = proofs(headers);
       List<X509Certificate> chain = peerChain(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
       Context context = Context.current()
           .withValue(RequestContext.FULL_METHOD, method)
-          .withValue(RequestContext.DPOP_PROOF, proof)
+          .withValue(RequestContext.DPOP_PROOFS, proofs)
           .withValue(RequestContext.PEER_CERTIFICATE, chain.isEmpty() ? null : chain.get(0));
       AccessPolicy.Caller caller = AccessPolicy.lookup(method).orElse(null);
       if (caller == null) {
@@ -62,27 +59,19 @@ public final class CallGuardInterceptor implements ServerInterceptor {
         context = context.withValue(RequestContext.OPERATOR, operator.get());
       }
       return Contexts.interceptCall(context, call, headers, next);
-    } catch (StatusRuntimeException e) {
-      return refuse(call, e.getStatus(), e.getTrailers());
+    } catch (RuntimeException e) {
+      return refuse(call, errors.toStatus(e).getStatus(), errors.toStatus(e).getTrailers());
     }
   }
 
-  /** RFC 9449 §4.3 check 1: "there is not more than one DPoP HTTP request header field". */
-  private String singleProof(Metadata headers) {
+  private static List<String> proofs(Metadata headers) {
     Iterable<String> values = headers.getAll(DPOP);
     if (values == null) {
-      return null;
+      return List.of();
     }
     List<String> all = new ArrayList<>();
     values.forEach(all::add);
-    if (all.size() > 1) {
-      throw errors.toStatus(OAuthError.INVALID_DPOP_PROOF, "exactly one DPoP proof is allowed per call");
-    }
-    if (all.get(0).length() > DpopProofValidator.MAX_PROOF_CHARS) {
-      throw errors.toStatus(OAuthError.INVALID_DPOP_PROOF,
-          "the DPoP proof is larger than " + DpopProofValidator.MAX_PROOF_CHARS + " characters");
-    }
-    return all.get(0);
+    return List.copyOf(all);
   }
 
   private static List<X509Certificate> peerChain(SSLSession session) {

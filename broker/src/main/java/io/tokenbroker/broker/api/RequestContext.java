@@ -2,11 +2,12 @@ package io.tokenbroker.broker.api;
 
 import io.grpc.Context;
 import java.security.cert.X509Certificate;
+import java.util.List;
 
 /** What the interceptors learn about a call, for the services to read. */
 final class RequestContext {
-  /** The single {@code dpop} metadata value, or null. */
-  static final Context.Key<String> DPOP_PROOF = Context.key("tokenbroker-dpop-proof");
+  /** Every {@code dpop} metadata value of the call (RFC 9449 §4.3 allows exactly one; the grant checks). */
+  static final Context.Key<List<String>> DPOP_PROOFS = Context.key("tokenbroker-dpop-proofs");
   /** The full gRPC method name, which with the external URL forms the DPoP {@code htu}. */
   static final Context.Key<String> FULL_METHOD = Context.key("tokenbroker-full-method");
   /** The verified TLS client certificate, or null. */

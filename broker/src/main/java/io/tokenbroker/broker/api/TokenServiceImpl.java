@@ -11,6 +11,7 @@ import io.tokenbroker.proto.v1.TokenResponse;
 import io.tokenbroker.proto.v1.TokenServiceGrpc;
 import io.tokenbroker.proto.v1.TokenType;
 import java.net.URI;
+import java.util.List;
 import java.util.TreeSet;
 
 /** gRPC adapter for the token endpoint (RFC 6749 §5, RFC 8628 §3.4-3.5) with DPoP (RFC 9449 §5). */
@@ -34,7 +35,7 @@ public final class TokenServiceImpl extends TokenServiceGrpc.TokenServiceImplBas
   @Override
   public void token(TokenRequest request, StreamObserver<TokenResponse> observer) {
     Unary.run(observer, errors, () -> {
-      String proof = RequestContext.DPOP_PROOF.get();
+      List<String> proof = RequestContext.DPOP_PROOFS.get();
       TokenGrants.Tokens tokens = switch (request.getGrantCase()) {
         case DEVICE_CODE -> grants.deviceCode(request.getClientId(), request.getDeviceCode().getDeviceCode(), proof,
             htu());

@@ -22,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
@@ -68,6 +69,18 @@ public final class DpopProofValidator {
   /** How long a replay record must be kept for a proof accepted now. */
   public Duration replayRetention() {
     return iatWindow.multipliedBy(2);
+  }
+
+  /**
+   * Validates the {@code DPoP} header values of a request: RFC 9449 §4.3 check 1 wants exactly one.
+   *
+   * @see #validate(String, String, String, String)
+   */
+  public DpopProof validate(List<String> headerValues, String htm, String htu, String expectedAth) {
+    if (headerValues.size() > 1) {
+      throw invalid("exactly one DPoP proof is allowed per call");
+    }
+    return validate(headerValues.isEmpty() ? null : headerValues.get(0), htm, htu, expectedAth);
   }
 
   /**

@@ -85,8 +85,12 @@ public final class TokenGrants {
     this.clock = clock;
   }
 
-  /** RFC 8628 §3.4: the device polls with its device code and a DPoP proof for {@code htu}. */
-  public Tokens deviceCode(String clientId, String deviceCode, String proof, String htu) {
+  /**
+   * RFC 8628 §3.4: the device polls with its device code and a DPoP proof for {@code htu}.
+   *
+   * @param proof the values of the request's {@code dpop} metadata (exactly one is valid)
+   */
+  public Tokens deviceCode(String clientId, String deviceCode, List<String> proof, String htu) {
     Client client = knownClient(clientId);
     requireOpaque(deviceCode, "device_code");
     DpopProof dpop = validateProof(proof, htu, clientId);
@@ -131,7 +135,7 @@ public final class TokenGrants {
 
   /** RFC 6749 §6: a new access token (and a rotated refresh token) for a refresh token and a DPoP proof. */
   public Tokens refresh(String clientId, String refreshToken, List<String> scopes, List<String> audiences,
-      String proof, String htu) {
+      List<String> proof, String htu) {
     Client client = knownClient(clientId);
     requireOpaque(refreshToken, "refresh_token");
     DpopProof dpop = validateProof(proof, htu, clientId);
@@ -191,7 +195,7 @@ public final class TokenGrants {
         Duration.between(now, idleExpiry), consumed.deviceId());
   }
 
-  private DpopProof validateProof(String proof, String htu, String clientId) {
+  private DpopProof validateProof(List<String> proof, String htu, String clientId) {
     try {
       return proofs.validate(proof, HTM, htu, null);
     } catch (OAuthException e) {
