@@ -1,5 +1,6 @@
 package io.tokenbroker.broker.cli;
 
+import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -11,7 +12,9 @@ import io.tokenbroker.broker.config.BrokerConfig;
 import io.tokenbroker.broker.tls.TlsKeyStores;
 import io.tokenbroker.broker.web.BrokerWebServer;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -24,6 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code broker serve}: runs the gRPC and HTTPS listeners until stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
@@ -36,9 +40,16 @@ final class ServeCommand implements Runnable {
 
   @Mixin HomeOption home;
 
+  @Option(names = "--insecure-dev", description = "Plaintext gRPC for local development; refused unless grpc.host "
+      + "is a loopback address. The HTTPS listener keeps TLS.")
+  boolean insecureDev;
+
   @Override
   public void run() {
     BrokerConfig config = BrokerConfig.load(home.path());
+    if (insecureDev) {
+      requireLoopback(config.grpcHost());
+    }
     BrokerContext context = BrokerContext.open(config, System.getenv(), Clock.systemUTC());
     BrokerServer grpc = null;
     BrokerApplication app = null;
@@ -73,7 +84,8 @@ final class ServeCommand implements Runnable {
     }, "shutdown"));
     log.info("active signing key {} ({})", context.keys().activeKey().kid(), context.keys().activeKey().algorithm());
     // One stable line that scripts and tests wait for.
-    System.out.println("broker ready: grpc=" + config.grpcHost() + ":" + grpc.port() + " https="
+    System.out.println("broker ready: grpc=" + config.grpcHost() + ":" + grpc.port()
+        + (insecureDev ? " (plaintext)" : "") + " https="
         + config.httpsHost() + ":" + web.port() + " issuer=" + config.issuer());
     System.out.flush();
     try {
@@ -83,14 +95,34 @@ final class ServeCommand implements Runnable {
     }
   }
 
-  private static NettyServerBuilder grpcBuilder(BrokerConfig config) throws IOException {
+  private static void requireLoopback(String host) {
+    boolean loopback;
+    try {
+      loopback = InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      loopback = false;
+    }
+    if (!loopback) {
+      throw new BrokerFailure(BrokerFailure.EXIT_CONFIG, "--insecure-dev serves plaintext gRPC and is allowed only "
+          + "on a loopback address; grpc.host is " + host);
+    }
+  }
+
+  private NettyServerBuilder grpcBuilder(BrokerConfig config) throws IOException {
+    InetSocketAddress address = new InetSocketAddress(config.grpcHost(), config.grpcPort());
+    if (insecureDev) {
+      log.warn("--insecure-dev: gRPC on {} is PLAINTEXT; tokens and proofs cross it unencrypted", address);
+      return NettyServerBuilder.forAddress(address, InsecureServerCredentials.create())
+          .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+          .maxInboundMetadataSize(MAX_METADATA_BYTES);
+    }
     // Client certificates are optional at the TLS layer; the operator API requires one by policy.
     ServerCredentials credentials = TlsServerCredentials.newBuilder()
         .keyManager(config.tlsCertificate().toFile(), config.tlsPrivateKey().toFile())
         .trustManager(config.tlsClientCa().toFile())
         .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL)
         .build();
-    return NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcHost(), config.grpcPort()), credentials)
+    return NettyServerBuilder.forAddress(address, credentials)
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .maxInboundMetadataSize(MAX_METADATA_BYTES);
   }

@@ -43,6 +43,8 @@ public final class TokenGrants {
   private static final String HTM = "POST";
   /** 256-bit base64url values: 43 characters; anything else cannot be one of ours. */
   private static final Pattern OPAQUE = Pattern.compile("[A-Za-z0-9_-]{43}");
+  /** The API's bound on device codes and refresh tokens (proto comments). */
+  private static final int MAX_OPAQUE_CHARS = 128;
 
   /** What the token endpoint answers (RFC 6749 §5.1). The tokens exist in clear only here. */
   public record Tokens(String accessToken, Duration expiresIn, String refreshToken, Set<String> scopes,
@@ -245,6 +247,9 @@ public final class TokenGrants {
   private static void requireOpaque(String value, String name) {
     if (value == null || value.isEmpty()) {
       throw new OAuthException(OAuthError.INVALID_REQUEST, name + " is required");
+    }
+    if (value.length() > MAX_OPAQUE_CHARS) {
+      throw new OAuthException(OAuthError.INVALID_REQUEST, name + " is longer than " + MAX_OPAQUE_CHARS + " characters");
     }
     if (!OPAQUE.matcher(value).matches()) {
       // Not one of ours: refuse without a database lookup (RFC 8628 §5.2 brute-force resistance).

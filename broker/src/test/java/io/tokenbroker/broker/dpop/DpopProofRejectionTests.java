@@ -144,7 +144,8 @@ class DpopProofRejectionTests {
             b -> b))),
         named("jti missing", c -> List.of(c.with(h -> h, b -> b.jwtID(null)))),
         named("jti longer than 256 characters", c -> List.of(c.with(h -> h, b -> b.jwtID("j".repeat(300))))),
-        named("jti is a number", c -> List.of(c.with(h -> h, b -> b.claim("jti", 42)))));
+        named("jti is a number", c -> List.of(c.with(h -> h, b -> b.claim("jti", 42)))),
+        named("alg EdDSA with a P-256 jwk", c -> List.of(eddsaHeaderWithEcKey(c))));
   }
 
   private static Named<BadProof> named(String name, BadProof proof) {
@@ -199,6 +200,38 @@ class DpopProofRejectionTests {
         + "?ignored=query#and-fragment";
     assertThat(broker.token(device.proof(equivalent, clock.instant(), h -> h, b -> b)).token(TokenRequest
         .newBuilder().setClientId(InProcessBroker.CLIENT)
+        .setDeviceCode(DeviceCodeGrant.newBuilder().setDeviceCode(started.getDeviceCode())).build())
+        .getAccessToken()).isNotBlank();
+  }
+
+  private static String eddsaHeaderWithEcKey(Case c) {
+    try {
+      JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.EdDSA).type(new JOSEObjectType("dpop+jwt"))
+          .jwk(c.device().key().toPublicJWK()).build();
+      return signRaw(header, c.device().claims(HTU, c.now()).build(), "SHA256withECDSAinP1363Format",
+          c.device().key().toPrivateKey(), null);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** An Ed25519 proof made with the JDK's own EdDSA, as a device with such a key would. */
+  static String ed25519Proof(String htu, Instant now) throws Exception {
+    KeyPairGenerator g = KeyPairGenerator.getInstance("Ed25519");
+    var pair = g.generateKeyPair();
+    byte[] spki = pair.getPublic().getEncoded();
+    byte[] x = java.util.Arrays.copyOfRange(spki, spki.length - 32, spki.length);
+    com.nimbusds.jose.jwk.OctetKeyPair jwk = new com.nimbusds.jose.jwk.OctetKeyPair.Builder(Curve.Ed25519,
+        Base64URL.encode(x)).build();
+    JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.EdDSA).type(new JOSEObjectType("dpop+jwt")).jwk(jwk)
+        .build();
+    return signRaw(header, new TestDevice().claims(htu, now).build(), "Ed25519", pair.getPrivate(), null);
+  }
+
+  @Test
+  void tokenWhenProofIsEd25519ThenAccepted() throws Exception {
+    assertThat(broker.token(ed25519Proof(HTU, clock.instant())).token(TokenRequest.newBuilder()
+        .setClientId(InProcessBroker.CLIENT)
         .setDeviceCode(DeviceCodeGrant.newBuilder().setDeviceCode(started.getDeviceCode())).build())
         .getAccessToken()).isNotBlank();
   }

@@ -192,6 +192,17 @@ class DeviceFlowGrantTests {
   }
 
   @Test
+  void tokenWhenDeviceCodeOrRefreshTokenOversizedThenInvalidRequestAndNothingStored() {
+    start();
+    Map<String, List<String>> before = broker.grantState();
+    assertOAuthError(() -> poll("A".repeat(10_000), device), Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST",
+        "invalid_request");
+    assertOAuthError(() -> refresh("A".repeat(129), device), Status.Code.INVALID_ARGUMENT, "INVALID_REQUEST",
+        "invalid_request");
+    assertThat(broker.grantState()).isEqualTo(before);
+  }
+
+  @Test
   void startWhenUnknownClientThenInvalidClient() {
     assertOAuthError(() -> broker.deviceAuthorization().startDeviceAuthorization(
         StartDeviceAuthorizationRequest.newBuilder().setClientId("nobody").build()),

@@ -151,6 +151,28 @@ class BrokerLifecycleIT {
     }
   }
 
+  @Test
+  void serveInsecureDevGivesPlaintextGrpcOnLoopbackOnly() throws Exception {
+    Path home = init();
+    try (BrokerProcess broker = BrokerProcess.serve(home, "--insecure-dev")) {
+      ManagedChannel plaintext = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", broker.grpcPort())
+          .usePlaintext().build();
+      try {
+        assertThat(JwksServiceGrpc.newBlockingStub(plaintext).withDeadlineAfter(10, TimeUnit.SECONDS)
+            .getJwks(GetJwksRequest.getDefaultInstance()).getJwksJson()).contains("\"keys\"");
+      } finally {
+        plaintext.shutdownNow();
+      }
+      assertThat(broker.output()).contains("PLAINTEXT");
+    }
+    Files.writeString(home.resolve("broker.properties"),
+        Files.readString(home.resolve("broker.properties")).replace("grpc.host=127.0.0.1", "grpc.host=0.0.0.0"));
+    BrokerProcess.Result refused = BrokerProcess.run("serve", "--home", home.toString(), "--insecure-dev");
+    assertThat(refused.exitCode()).isEqualTo(2);
+    assertThat(refused.stderrLines()).containsExactly("broker: error: --insecure-dev serves plaintext gRPC and is "
+        + "allowed only on a loopback address; grpc.host is 0.0.0.0");
+  }
+
   /** The README's pkcs11-tool command, run against the token that 'broker init' made. */
   @Test
   void pkcs11ToolShowsInitKeysAsSensitiveAndNeverExtractable() throws Exception {

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 final class BrokerProcess implements AutoCloseable {
   static final Path REPO_ROOT = Path.of("").toAbsolutePath().getParent();
   static final Path LAUNCHER = REPO_ROOT.resolve("bin/broker");
-  private static final Pattern READY = Pattern.compile("broker ready: grpc=[^:]+:(\\d+) https=[^:]+:(\\d+)");
+  private static final Pattern READY = Pattern.compile("broker ready: grpc=[^:]+:(\\d+)(?: \\(plaintext\\))? https=[^:]+:(\\d+)");
 
   record Result(int exitCode, String stdout, String stderr) {
     List<String> stderrLines() {
@@ -83,8 +83,10 @@ final class BrokerProcess implements AutoCloseable {
   }
 
   /** Starts {@code broker serve --home home} and waits for its ready line. */
-  static BrokerProcess serve(Path home) throws IOException, InterruptedException {
-    Process p = builder(Map.of(), List.of("serve", "--home", home.toString())).redirectErrorStream(true).start();
+  static BrokerProcess serve(Path home, String... extraArgs) throws IOException, InterruptedException {
+    List<String> args = new ArrayList<>(List.of("serve", "--home", home.toString()));
+    args.addAll(List.of(extraArgs));
+    Process p = builder(Map.of(), args).redirectErrorStream(true).start();
     p.getOutputStream().close();
     StringBuffer output = new StringBuffer();
     CompletableFuture<int[]> ready = new CompletableFuture<>();

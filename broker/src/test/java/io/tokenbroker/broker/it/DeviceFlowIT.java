@@ -194,6 +194,19 @@ class DeviceFlowIT {
   }
 
   @Test
+  void oversizedMetadataIsRefusedAndTheListenerKeepsServing() {
+    Metadata md = new Metadata();
+    md.put(Metadata.Key.of("dpop", Metadata.ASCII_STRING_MARSHALLER), "x".repeat(20 * 1024));
+    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () -> TokenServiceGrpc
+        .newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+        .token(TokenRequest.newBuilder().setClientId("demo-device").build()));
+    assertThat(e).isNotNull();
+    assertThat(e.getStatus().getCode()).isNotEqualTo(Status.Code.OK);
+    assertThat(start().getUserCode()).hasSize(9);
+  }
+
+  @Test
   void adminCreatesAClientWhoseDevicesCanThenStartTheFlow() throws Exception {
     BrokerProcess.Result created = admin("clients", "create", "--client-id", "thermostat-v2", "--name", "Thermostat",
         "--scope", "telemetry:write", "--audience", "https://telemetry.example");
