@@ -8,7 +8,9 @@ import io.tokenbroker.broker.api.DeviceAuthorizationServiceImpl;
 import io.tokenbroker.broker.api.DpopNonceInterceptor;
 import io.tokenbroker.broker.api.GrpcErrors;
 import io.tokenbroker.broker.api.JwksServiceImpl;
-import io.tokenbroker.broker.api.OperatorAuthenticator;
+import io.tokenbroker.broker.api.ClientCertificateAuthenticator;
+import io.tokenbroker.broker.api.RevocationFeed;
+import io.tokenbroker.broker.api.RevocationServiceImpl;
 import io.tokenbroker.broker.api.TokenServiceImpl;
 import io.tokenbroker.broker.audit.AuditLog;
 import io.tokenbroker.broker.client.ClientRegistry;
@@ -20,6 +22,9 @@ import io.tokenbroker.broker.dpop.DpopNonces;
 import io.tokenbroker.broker.dpop.DpopProofValidator;
 import io.tokenbroker.broker.dpop.DpopReplayCache;
 import io.tokenbroker.broker.grant.TokenGrants;
+import io.tokenbroker.broker.revocation.Introspection;
+import io.tokenbroker.broker.revocation.Revocations;
+import io.tokenbroker.broker.revocation.TokenRevocation;
 import io.tokenbroker.broker.store.Database;
 import io.tokenbroker.broker.store.JdbcAuditLog;
 import io.tokenbroker.broker.store.JdbcClientStore;
@@ -27,9 +32,11 @@ import io.tokenbroker.broker.store.JdbcDeviceAuthorizationStore;
 import io.tokenbroker.broker.store.JdbcDeviceStore;
 import io.tokenbroker.broker.store.JdbcDpopReplayCache;
 import io.tokenbroker.broker.store.JdbcRefreshTokenStore;
+import io.tokenbroker.broker.store.JdbcRevocationLog;
 import io.tokenbroker.broker.tls.TlsKeyStores;
 import io.tokenbroker.broker.token.AccessTokenIssuer;
 import io.tokenbroker.broker.token.AccessTokenSigner;
+import io.tokenbroker.broker.token.IssuedTokenReader;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -40,10 +47,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The composition root: builds the use cases over the stores of an open {@link BrokerContext}, and the gRPC
+ * The composition root (closing it stops the revocation feed): builds the use cases over the stores of an open {@link BrokerContext}, and the gRPC
  * services and interceptor over them.
  */
-public final class BrokerApplication {
+public final class BrokerApplication implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BrokerApplication.class);
 
   private final BrokerContext context;
@@ -57,6 +64,11 @@ public final class BrokerApplication {
   private final TokenGrants grants;
   private final DpopNonces nonces;
   private final GrpcErrors errors;
+  private final JdbcRevocationLog revocationLog;
+  private final RevocationFeed feed;
+  private final Revocations revocations;
+  private final Introspection introspection;
+  private final TokenRevocation tokenRevocation;
 
   public BrokerApplication(BrokerContext context, Clock clock) {
     this.context = context;
@@ -75,8 +87,16 @@ public final class BrokerApplication {
     DpopProofValidator proofs = new DpopProofValidator(config.dpopIatWindow(), nonces, clock);
     AccessTokenIssuer issuer = new AccessTokenIssuer(config.issuer(),
         new AccessTokenSigner(() -> context.keys().activeKey()));
-    grants = new TokenGrants(clients, authorizations, devices, new JdbcRefreshTokenStore(db), replay, audit, db,
-        proofs, issuer, clock);
+    JdbcRefreshTokenStore refreshTokens = new JdbcRefreshTokenStore(db);
+    revocationLog = new JdbcRevocationLog(db);
+    feed = new RevocationFeed(revocationLog, clock, config.revocationHeartbeatInterval());
+    grants = new TokenGrants(clients, authorizations, devices, refreshTokens, replay, audit, db, proofs, issuer,
+        revocationLog, feed, clock);
+    revocations = new Revocations(devices, refreshTokens, clients, revocationLog, audit, db, feed, clock);
+    IssuedTokenReader reader = new IssuedTokenReader(config.issuer(), () -> context.keys().publishedKeys());
+    introspection = new Introspection(reader, devices, revocationLog, db, clock);
+    tokenRevocation = new TokenRevocation(replay, proofs.replayRetention(), refreshTokens, reader, revocationLog,
+        audit, db, feed, clock);
     errors = new GrpcErrors(config.issuer().toString(), nonces == null ? null : nonces::issue);
   }
 
@@ -92,9 +112,18 @@ public final class BrokerApplication {
     return grants;
   }
 
+  public Revocations revocations() {
+    return revocations;
+  }
+
+  public RevocationFeed revocationFeed() {
+    return feed;
+  }
+
   /** The product's gRPC services, ready to add to a server builder. */
   public List<ServerServiceDefinition> services() {
-    ServerServiceDefinition token = new TokenServiceImpl(grants, context.config().externalUrl(), errors).bindService();
+    ServerServiceDefinition token = new TokenServiceImpl(grants, tokenRevocation, context.config().externalUrl(),
+        errors).bindService();
     if (nonces != null) {
       token = ServerInterceptors.intercept(token, new DpopNonceInterceptor(nonces));
     }
@@ -102,8 +131,9 @@ public final class BrokerApplication {
         new DeviceAuthorizationServiceImpl(deviceFlow, errors).bindService(),
         token,
         new JwksServiceImpl(context.keys()).bindService(),
-        new AdminServiceImpl(registry, clients, devices, deviceFlow, context.keys(), audit, context.database(), clock,
-            errors).bindService());
+        new AdminServiceImpl(registry, clients, devices, deviceFlow, revocations, context.keys(), audit,
+            context.database(), clock, errors).bindService(),
+        new RevocationServiceImpl(introspection, feed, errors).bindService());
   }
 
   /** The interceptor every call goes through (metadata bounds, TLS peer, authorization). */
@@ -111,7 +141,7 @@ public final class BrokerApplication {
     Path caFile = context.config().tlsClientCa();
     List<X509Certificate> cas = TlsKeyStores.readCertificates(caFile).stream()
         .map(X509Certificate.class::cast).collect(Collectors.toList());
-    return new CallGuardInterceptor(new OperatorAuthenticator(cas), errors);
+    return new CallGuardInterceptor(new ClientCertificateAuthenticator(cas), errors);
   }
 
   /** Periodic housekeeping: key lifecycle and expired DPoP replay records. */
@@ -129,5 +159,10 @@ public final class BrokerApplication {
     } catch (RuntimeException e) {
       log.error("DPoP replay purge failed: {}", e.getClass().getSimpleName());
     }
+  }
+
+  @Override
+  public void close() {
+    feed.close();
   }
 }

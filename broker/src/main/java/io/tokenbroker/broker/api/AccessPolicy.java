@@ -23,7 +23,7 @@ public final class AccessPolicy {
     PUBLIC,
     /** Mutual TLS with a certificate from the operator CA. */
     OPERATOR,
-    /** Backend services (resource servers): mutual TLS; until they have their own CA, the operator CA. */
+    /** Backend services (resource servers): mutual TLS with a backend (or an operator) certificate. */
     BACKEND
   }
 

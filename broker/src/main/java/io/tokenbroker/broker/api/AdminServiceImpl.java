@@ -16,6 +16,7 @@ import io.tokenbroker.broker.keys.SigningKeyManager;
 import io.tokenbroker.broker.keys.SigningKeyRecord;
 import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
+import io.tokenbroker.broker.revocation.Revocations;
 import io.tokenbroker.proto.v1.AdminServiceGrpc;
 import io.tokenbroker.proto.v1.ApproveDeviceAuthorizationRequest;
 import io.tokenbroker.proto.v1.AuditEventOutcome;
@@ -38,10 +39,18 @@ import io.tokenbroker.proto.v1.ListDevicesRequest;
 import io.tokenbroker.proto.v1.ListDevicesResponse;
 import io.tokenbroker.proto.v1.ListSigningKeysRequest;
 import io.tokenbroker.proto.v1.ListSigningKeysResponse;
+import io.tokenbroker.proto.v1.ResumeDeviceRequest;
+import io.tokenbroker.proto.v1.ResumeDeviceResponse;
+import io.tokenbroker.proto.v1.RevokeClientDevicesRequest;
+import io.tokenbroker.proto.v1.RevokeClientDevicesResponse;
+import io.tokenbroker.proto.v1.RevokeDeviceRequest;
+import io.tokenbroker.proto.v1.RevokeDeviceResponse;
 import io.tokenbroker.proto.v1.RotateSigningKeyRequest;
 import io.tokenbroker.proto.v1.RotateSigningKeyResponse;
 import io.tokenbroker.proto.v1.SigningKey;
 import io.tokenbroker.proto.v1.SigningKeyState;
+import io.tokenbroker.proto.v1.SuspendDeviceRequest;
+import io.tokenbroker.proto.v1.SuspendDeviceResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Base64;
@@ -61,6 +70,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final ClientStore clients;
   private final DeviceStore devices;
   private final DeviceFlow flow;
+  private final Revocations revocations;
   private final SigningKeyManager keys;
   private final AuditLog audit;
   private final Transactor transactor;
@@ -68,11 +78,12 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final GrpcErrors errors;
 
   public AdminServiceImpl(ClientRegistry registry, ClientStore clients, DeviceStore devices, DeviceFlow flow,
-      SigningKeyManager keys, AuditLog audit, Transactor transactor, Clock clock, GrpcErrors errors) {
+      Revocations revocations, SigningKeyManager keys, AuditLog audit, Transactor transactor, Clock clock, GrpcErrors errors) {
     this.registry = registry;
     this.clients = clients;
     this.devices = devices;
     this.flow = flow;
+    this.revocations = revocations;
     this.keys = keys;
     this.audit = audit;
     this.transactor = transactor;
@@ -176,6 +187,31 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       flow.deny(request.getUserCode(), operator(), request.getReason());
       return DenyDeviceAuthorizationResponse.getDefaultInstance();
     });
+  }
+
+  @Override
+  public void revokeDevice(RevokeDeviceRequest request, StreamObserver<RevokeDeviceResponse> observer) {
+    Unary.run(observer, errors, () -> RevokeDeviceResponse.newBuilder().setDevice(toProto(revocations.revokeDevice(
+        request.getDeviceId(), request.getReason(), request.getKeyCompromise(), operator()))).build());
+  }
+
+  @Override
+  public void suspendDevice(SuspendDeviceRequest request, StreamObserver<SuspendDeviceResponse> observer) {
+    Unary.run(observer, errors, () -> SuspendDeviceResponse.newBuilder().setDevice(toProto(revocations.suspendDevice(
+        request.getDeviceId(), request.getReason(), operator()))).build());
+  }
+
+  @Override
+  public void resumeDevice(ResumeDeviceRequest request, StreamObserver<ResumeDeviceResponse> observer) {
+    Unary.run(observer, errors, () -> ResumeDeviceResponse.newBuilder().setDevice(toProto(revocations.resumeDevice(
+        request.getDeviceId(), request.getReason(), operator()))).build());
+  }
+
+  @Override
+  public void revokeClientDevices(RevokeClientDevicesRequest request,
+      StreamObserver<RevokeClientDevicesResponse> observer) {
+    Unary.run(observer, errors, () -> RevokeClientDevicesResponse.newBuilder().setRevokedDeviceCount(
+        revocations.revokeClientDevices(request.getClientId(), request.getReason(), operator())).build());
   }
 
   @Override

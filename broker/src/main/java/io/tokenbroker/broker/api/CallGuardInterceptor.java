@@ -23,10 +23,10 @@ import javax.net.ssl.SSLSession;
 public final class CallGuardInterceptor implements ServerInterceptor {
   static final Metadata.Key<String> DPOP = Metadata.Key.of("dpop", Metadata.ASCII_STRING_MARSHALLER);
 
-  private final OperatorAuthenticator operators;
+  private final ClientCertificateAuthenticator operators;
   private final GrpcErrors errors;
 
-  public CallGuardInterceptor(OperatorAuthenticator operators, GrpcErrors errors) {
+  public CallGuardInterceptor(ClientCertificateAuthenticator operators, GrpcErrors errors) {
     this.operators = operators;
     this.errors = errors;
   }
@@ -49,14 +49,17 @@ public final class CallGuardInterceptor implements ServerInterceptor {
       if (caller != AccessPolicy.Caller.PUBLIC) {
         if (chain.isEmpty()) {
           return refuse(call, io.grpc.Status.UNAUTHENTICATED
-              .withDescription("this API requires mutual TLS with an operator certificate"));
+              .withDescription("this API requires mutual TLS with an operator or backend certificate"));
         }
-        Optional<String> operator = operators.authenticate(chain);
-        if (operator.isEmpty()) {
-          return refuse(call, io.grpc.Status.PERMISSION_DENIED
-              .withDescription("the client certificate is not an operator certificate"));
+        Optional<ClientCertificateAuthenticator.Identity> identity = operators.authenticate(chain);
+        boolean allowed = identity.isPresent() && (identity.get().role() == ClientCertificateAuthenticator.Role.OPERATOR
+            || caller == AccessPolicy.Caller.BACKEND);
+        if (!allowed) {
+          return refuse(call, io.grpc.Status.PERMISSION_DENIED.withDescription(caller == AccessPolicy.Caller.OPERATOR
+              ? "the client certificate is not an operator certificate"
+              : "the client certificate is not a backend or operator certificate"));
         }
-        context = context.withValue(RequestContext.OPERATOR, operator.get());
+        context = context.withValue(RequestContext.OPERATOR, identity.get().name());
       }
       return Contexts.interceptCall(context, call, headers, next);
     } catch (RuntimeException e) {

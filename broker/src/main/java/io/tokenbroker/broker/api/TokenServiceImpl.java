@@ -1,9 +1,11 @@
 package io.tokenbroker.broker.api;
 
 import io.grpc.stub.StreamObserver;
+import io.tokenbroker.broker.dpop.DpopProof;
 import io.tokenbroker.broker.grant.TokenGrants;
 import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
+import io.tokenbroker.broker.revocation.TokenRevocation;
 import io.tokenbroker.proto.v1.RevokeTokenRequest;
 import io.tokenbroker.proto.v1.RevokeTokenResponse;
 import io.tokenbroker.proto.v1.TokenRequest;
@@ -17,11 +19,13 @@ import java.util.TreeSet;
 /** gRPC adapter for the token endpoint (RFC 6749 §5, RFC 8628 §3.4-3.5) with DPoP (RFC 9449 §5). */
 public final class TokenServiceImpl extends TokenServiceGrpc.TokenServiceImplBase {
   private final TokenGrants grants;
+  private final TokenRevocation revocation;
   private final URI externalUrl;
   private final GrpcErrors errors;
 
-  public TokenServiceImpl(TokenGrants grants, URI externalUrl, GrpcErrors errors) {
+  public TokenServiceImpl(TokenGrants grants, TokenRevocation revocation, URI externalUrl, GrpcErrors errors) {
     this.grants = grants;
+    this.revocation = revocation;
     this.externalUrl = externalUrl;
     this.errors = errors;
   }
@@ -59,7 +63,10 @@ public final class TokenServiceImpl extends TokenServiceGrpc.TokenServiceImplBas
 
   @Override
   public void revokeToken(RevokeTokenRequest request, StreamObserver<RevokeTokenResponse> observer) {
-    observer.onError(io.grpc.Status.UNIMPLEMENTED
-        .withDescription("token revocation (RFC 7009) arrives with the revocation work").asRuntimeException());
+    Unary.run(observer, errors, () -> {
+      DpopProof proof = grants.authenticate(request.getClientId(), RequestContext.DPOP_PROOFS.get(), htu());
+      revocation.revoke(request.getClientId(), request.getToken(), proof);
+      return RevokeTokenResponse.getDefaultInstance();
+    });
   }
 }

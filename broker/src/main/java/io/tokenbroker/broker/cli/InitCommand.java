@@ -119,8 +119,9 @@ final class InitCommand implements Runnable {
       writeConfig(dir, settings);
 
       BrokerConfig config = BrokerConfig.load(dir);
-      try (BrokerContext context = BrokerContext.open(config, System.getenv(), Clock.systemUTC())) {
-        Client demo = new BrokerApplication(context, Clock.systemUTC()).clientRegistry().create(
+      try (BrokerContext context = BrokerContext.open(config, System.getenv(), Clock.systemUTC());
+          BrokerApplication application = new BrokerApplication(context, Clock.systemUTC())) {
+        Client demo = application.clientRegistry().create(
             ClientRegistry.draft(DEMO_CLIENT, "Demo device", Set.of("telemetry:write", "firmware:read"),
                 Set.of("https://api.example.test"), BindingPolicy.DPOP), "broker init");
         report(spec.commandLine().getOut(), dir, devToken, tls, context.keys().records());
@@ -208,6 +209,7 @@ final class InitCommand implements Runnable {
     out.println("  next:     " + byState.get(KeyState.NEXT));
     out.println("  TLS:      " + tls.serverCertificate() + " (CA " + tls.caCertificate() + ")");
     out.println("  operator: " + tls.operatorCertificate() + " + " + tls.operatorKey());
+    out.println("  backend:  " + tls.backendCertificate() + " + " + tls.backendKey());
     out.println("start it with: bin/broker serve --home " + dir);
     out.flush();
   }

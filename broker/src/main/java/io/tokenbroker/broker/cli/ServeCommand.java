@@ -76,9 +76,11 @@ final class ServeCommand implements Runnable {
     CountDownLatch stopped = new CountDownLatch(1);
     BrokerServer grpcServer = grpc;
     BrokerWebServer webServer = web;
+    BrokerApplication running = app;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("stopping");
       maintenance.shutdownNow();
+      running.close();
       stopQuietly(grpcServer, webServer, context);
       stopped.countDown();
     }, "shutdown"));

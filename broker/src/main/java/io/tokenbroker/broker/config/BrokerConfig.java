@@ -73,6 +73,7 @@ public final class BrokerConfig {
     deviceCodeLifetime();
     devicePollInterval();
     verificationUri();
+    revocationHeartbeatInterval();
   }
 
   public Path home() {
@@ -240,6 +241,14 @@ public final class BrokerConfig {
       return url(ConfigKey.DEVICE_VERIFICATION_URI);
     }
     return URI.create("https://" + issuer().getHost() + ":" + httpsPort() + "/device");
+  }
+
+  public Duration revocationHeartbeatInterval() {
+    Duration d = duration(ConfigKey.REVOCATION_HEARTBEAT_INTERVAL);
+    if (d.compareTo(Duration.ofMillis(100)) < 0 || d.compareTo(Duration.ofMinutes(5)) > 0) {
+      throw invalid(ConfigKey.REVOCATION_HEARTBEAT_INTERVAL, "must be between 100 ms and 5 min");
+    }
+    return d;
   }
 
   public String databaseUrl() {

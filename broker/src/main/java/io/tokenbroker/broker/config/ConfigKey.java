@@ -32,6 +32,8 @@ public enum ConfigKey {
   DEVICE_POLL_INTERVAL("device.poll-interval", "PT5S", "minimum polling interval (RFC 8628 interval)"),
   DEVICE_VERIFICATION_URI("device.verification-uri", null,
       "page where people enter user codes; default https://<issuer host>:<https.port>/device"),
+  REVOCATION_HEARTBEAT_INTERVAL("revocation.heartbeat-interval", "PT15S",
+      "how often WatchRevocations streams send a heartbeat (verifiers measure staleness by it)"),
   DATABASE_URL("database.url", null, "JDBC URL; default an H2 file under <home>/data with WRITE_DELAY=0"),
   DATABASE_POOL_SIZE("database.pool-size", "8", "maximum JDBC connections");
 

@@ -14,4 +14,12 @@ public interface DeviceStore {
   List<Device> list(String afterDeviceId, String clientId, Device.State state, String owner, int limit);
 
   void touch(String deviceId, Instant lastSeenAt);
+
+  /** The device, locked until the caller's transaction ends. */
+  Optional<Device> lock(String deviceId);
+
+  void setState(String deviceId, Device.State state, String reason, Instant now);
+
+  /** Ids of the client's devices that are not revoked. */
+  List<String> unrevokedIdsOfClient(String clientId);
 }

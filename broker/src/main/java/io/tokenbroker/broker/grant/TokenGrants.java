@@ -22,6 +22,10 @@ import io.tokenbroker.broker.refresh.RefreshFamily;
 import io.tokenbroker.broker.refresh.RefreshRotation;
 import io.tokenbroker.broker.refresh.RefreshToken;
 import io.tokenbroker.broker.refresh.RefreshTokenStore;
+import io.tokenbroker.broker.revocation.RevocationListener;
+import io.tokenbroker.broker.revocation.RevocationLog;
+import io.tokenbroker.broker.revocation.RevocationReason;
+import io.tokenbroker.broker.revocation.SubjectKind;
 import io.tokenbroker.broker.token.AccessTokenIssuer;
 import java.time.Clock;
 import java.time.Duration;
@@ -61,6 +65,8 @@ public final class TokenGrants {
     record Refused(OAuthException error) implements Outcome {}
   }
 
+  private final RevocationLog revocations;
+  private final RevocationListener listener;
   private final ClientStore clients;
   private final DeviceAuthorizationStore authorizations;
   private final DeviceStore devices;
@@ -74,7 +80,10 @@ public final class TokenGrants {
 
   public TokenGrants(ClientStore clients, DeviceAuthorizationStore authorizations, DeviceStore devices,
       RefreshTokenStore refreshTokens, DpopReplayCache replay, AuditLog audit, Transactor transactor,
-      DpopProofValidator proofs, AccessTokenIssuer issuer, Clock clock) {
+      DpopProofValidator proofs, AccessTokenIssuer issuer, RevocationLog revocations, RevocationListener listener,
+      Clock clock) {
+    this.revocations = revocations;
+    this.listener = listener;
     this.clients = clients;
     this.authorizations = authorizations;
     this.devices = devices;
@@ -122,6 +131,10 @@ public final class TokenGrants {
       if (poll instanceof PollOutcome.Expired) {
         return refused(OAuthError.EXPIRED_TOKEN, "the device code has expired; start a new authorization");
       }
+      if (poll instanceof PollOutcome.Issue && revocations.isRevoked(SubjectKind.JKT, dpop.jkt())) {
+        // A key that belonged to a revoked device stays refused, whatever device now presents it.
+        return refused(OAuthError.INVALID_GRANT, "this DPoP key has been revoked");
+      }
       if (poll instanceof PollOutcome.AlreadyUsed) {
         audit.record(AuditEvent.failure("device_code_reuse", "device", now).client(clientId)
             .device(found.deviceId()).detail("authorization_id", found.id()).build());
@@ -135,19 +148,36 @@ public final class TokenGrants {
     return ((Outcome.Issued) outcome).tokens();
   }
 
-  /** RFC 6749 §6: a new access token (and a rotated refresh token) for a refresh token and a DPoP proof. */
+  /**
+   * RFC 6749 §6: a new access token and a rotated refresh token for a refresh token and a DPoP proof from the
+   * key it is bound to. Reuse of a rotated token revokes the whole family (RFC 9700 §4.14.2), except for the
+   * grace retry of a lost response (see {@link RefreshRotation}).
+   */
   public Tokens refresh(String clientId, String refreshToken, List<String> scopes, List<String> audiences,
       List<String> proof, String htu) {
     Client client = knownClient(clientId);
     requireOpaque(refreshToken, "refresh_token");
     DpopProof dpop = validateProof(proof, htu, clientId);
-    return guarded(clientId, () -> transactor.inTransaction(() -> {
-      Instant now = clock.instant();
+    String presentedHash = SecretHash.sha256Hex(refreshToken);
+    Outcome outcome = guarded(clientId, () -> transactor.inTransaction(() -> {
       recordFirstUse(dpop);
-      RefreshToken token = refreshTokens.lockToken(SecretHash.sha256Hex(refreshToken))
+      RefreshToken found = refreshTokens.findToken(presentedHash)
           .orElseThrow(() -> new OAuthException(OAuthError.INVALID_GRANT, "unknown refresh token"));
-      RefreshFamily family = refreshTokens.lockFamily(token.familyId()).orElseThrow();
-      RefreshRotation.check(token, family, clientId, dpop.jkt(), now);
+      // Lock order: the family first. Every change to its tokens happens under this lock, so parallel refreshes
+      // and revocations of one family serialise here, in the database.
+      RefreshFamily family = refreshTokens.lockFamily(found.familyId()).orElseThrow();
+      RefreshToken presented = refreshTokens.findToken(presentedHash).orElseThrow();
+      RefreshToken active = refreshTokens.activeToken(family.familyId()).orElse(null);
+      Instant now = clock.instant();
+      RefreshRotation.Decision decision = RefreshRotation.decide(presented, family, active, clientId, dpop.jkt(),
+          client.refreshGraceWindow(), now);
+      if (decision instanceof RefreshRotation.Decision.Refuse r) {
+        throw r.error();
+      }
+      if (decision instanceof RefreshRotation.Decision.ReuseDetected reuse) {
+        revokeFamilyForReuse(family, client, reuse.why(), now);
+        return refused(OAuthError.INVALID_GRANT, "the refresh token was already used; its family is revoked");
+      }
       Device device = devices.find(family.deviceId()).orElseThrow();
       if (device.state() == Device.State.REVOKED) {
         throw new OAuthException(OAuthError.DEVICE_REVOKED, "the device has been revoked");
@@ -159,22 +189,50 @@ public final class TokenGrants {
       Set<String> grantedScopes = RequestedValues.subset(scopes, family.scopes(), OAuthError.INVALID_SCOPE, "scope");
       Set<String> grantedAudiences = RequestedValues.subset(audiences, family.audiences(),
           OAuthError.INVALID_TARGET, "audience");
-      if (!refreshTokens.consume(token.tokenHash(), now)) {
-        throw new OAuthException(OAuthError.INVALID_GRANT, "the refresh token is no longer valid");
+      int generation;
+      String auditType;
+      if (decision instanceof RefreshRotation.Decision.GraceRetry grace) {
+        refreshTokens.revokeToken(grace.unusedSuccessor().tokenHash());
+        generation = grace.unusedSuccessor().generation() + 1;
+        auditType = "refresh_token_grace_retry";
+      } else {
+        if (!refreshTokens.consume(presented.tokenHash(), now)) {
+          throw new IllegalStateException("refresh token changed under the family lock");
+        }
+        generation = presented.generation() + 1;
+        auditType = "tokens_issued";
       }
       String successor = RandomTokens.base64Url(32);
       Instant idleExpiry = RefreshRotation.successorIdleExpiry(family, client.refreshIdleLifetime(), now);
-      refreshTokens.insertToken(new RefreshToken(SecretHash.sha256Hex(successor), family.familyId(),
-          token.generation() + 1, RefreshToken.Status.ACTIVE, now, idleExpiry, null));
+      refreshTokens.insertToken(new RefreshToken(SecretHash.sha256Hex(successor), family.familyId(), generation,
+          RefreshToken.Status.ACTIVE, now, idleExpiry, null, presented.tokenHash()));
       AccessTokenIssuer.AccessToken access = issuer.issue(device.deviceId(), clientId, grantedScopes,
           grantedAudiences, family.jkt(), family.familyId(), client.accessTokenLifetime(), now);
       devices.touch(device.deviceId(), now);
-      audit.record(AuditEvent.success("tokens_issued", "device", now).client(clientId).device(device.deviceId())
+      audit.record(AuditEvent.success(auditType, "device", now).client(clientId).device(device.deviceId())
           .detail("grant_type", "refresh_token").detail("jti", access.jti()).detail("jkt", dpop.jkt())
-          .detail("generation", Integer.toString(token.generation() + 1)).build());
-      return new Tokens(access.jwt(), access.lifetime(), successor, grantedScopes, grantedAudiences,
-          Duration.between(now, idleExpiry), device.deviceId());
+          .detail("family", family.familyId()).detail("generation", Integer.toString(generation)).build());
+      return new Outcome.Issued(new Tokens(access.jwt(), access.lifetime(), successor, grantedScopes,
+          grantedAudiences, Duration.between(now, idleExpiry), device.deviceId()));
     }));
+    if (outcome instanceof Outcome.Refused r) {
+      listener.revocationsCommitted();
+      auditRefusal(r.error(), clientId);
+      throw r.error();
+    }
+    return ((Outcome.Issued) outcome).tokens();
+  }
+
+  /**
+   * RFC 9700 §4.14.2: reuse revokes the family; verifiers learn it through the family id ({@code sid}) of its
+   * access tokens.
+   */
+  private void revokeFamilyForReuse(RefreshFamily family, Client client, String why, Instant now) {
+    refreshTokens.revokeFamily(family.familyId(), now);
+    revocations.append(now, now.plus(client.accessTokenLifetime()).plusSeconds(60),
+        RevocationReason.REFRESH_TOKEN_REUSE, SubjectKind.REFRESH_FAMILY_ID, family.familyId());
+    audit.record(AuditEvent.failure("refresh_token_reuse", "device", now).client(client.clientId())
+        .device(family.deviceId()).detail("family", family.familyId()).detail("reason", why).build());
   }
 
   private Tokens issueFirstTokens(Client client, DeviceAuthorization consumed, DpopProof dpop, Instant now) {
@@ -187,7 +245,7 @@ public final class TokenGrants {
     String refreshToken = RandomTokens.base64Url(32);
     Instant idleExpiry = RefreshRotation.successorIdleExpiry(family, client.refreshIdleLifetime(), now);
     refreshTokens.insertToken(new RefreshToken(SecretHash.sha256Hex(refreshToken), family.familyId(), 1,
-        RefreshToken.Status.ACTIVE, now, idleExpiry, null));
+        RefreshToken.Status.ACTIVE, now, idleExpiry, null, null));
     AccessTokenIssuer.AccessToken access = issuer.issue(consumed.deviceId(), client.clientId(), consumed.scopes(),
         consumed.audiences(), dpop.jkt(), family.familyId(), client.accessTokenLifetime(), now);
     audit.record(AuditEvent.success("tokens_issued", "device", now).client(client.clientId())
@@ -195,6 +253,15 @@ public final class TokenGrants {
         .detail("jkt", dpop.jkt()).detail("authorization_id", consumed.id()).build());
     return new Tokens(access.jwt(), access.lifetime(), refreshToken, consumed.scopes(), consumed.audiences(),
         Duration.between(now, idleExpiry), consumed.deviceId());
+  }
+
+  /**
+   * Authenticates a device call other than a grant (RFC 7009 revocation): a known client and a valid DPoP
+   * proof for {@code htu}. The caller records the proof's {@code jti} in its own transaction.
+   */
+  public DpopProof authenticate(String clientId, List<String> proof, String htu) {
+    knownClient(clientId);
+    return validateProof(proof, htu, clientId);
   }
 
   private DpopProof validateProof(List<String> proof, String htu, String clientId) {

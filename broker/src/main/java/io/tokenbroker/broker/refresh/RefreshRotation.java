@@ -6,38 +6,72 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * The decision taken when a refresh token is presented: which checks it must pass and what the successor
- * looks like. Pure; the grant applies it in one transaction.
+ * What happens when a refresh token is presented (RFC 9700 §4.14.2): rotation, the narrow grace retry for a
+ * lost response, reuse detection, or a plain refusal. Pure: the grant applies the decision in one transaction
+ * under the family's lock.
  */
 public final class RefreshRotation {
   private RefreshRotation() {}
 
+  /** The decision. */
+  public sealed interface Decision {
+    /** Consume the presented token and mint its successor. */
+    record Rotate() implements Decision {}
+
+    /**
+     * The response to the presented token's redemption was lost: revoke its unused successor
+     * {@code unusedSuccessor} and mint a fresh one.
+     */
+    record GraceRetry(RefreshToken unusedSuccessor) implements Decision {}
+
+    /** A rotated token came back outside the grace rule: revoke the whole family. */
+    record ReuseDetected(String why) implements Decision {}
+
+    /** Refuse without touching the family. */
+    record Refuse(OAuthException error) implements Decision {}
+  }
+
   /**
-   * Checks that {@code token} of {@code family} may be redeemed at {@code now} with a proof from key
-   * {@code proofJkt} by client {@code clientId}.
+   * Decides what to do with {@code presented} (a token of {@code family}) redeemed by {@code clientId} with a
+   * proof from key {@code proofJkt} at {@code now}.
    *
-   * @throws OAuthException INVALID_GRANT when it may not
+   * @param active the family's current ACTIVE token, or null
+   * @param grace the client's grace window for lost responses
    */
-  public static void check(RefreshToken token, RefreshFamily family, String clientId, String proofJkt,
-      Instant now) {
+  public static Decision decide(RefreshToken presented, RefreshFamily family, RefreshToken active, String clientId,
+      String proofJkt, Duration grace, Instant now) {
     if (!family.clientId().equals(clientId)) {
-      throw invalidGrant("the refresh token was issued to another client");
+      return refuse("the refresh token was issued to another client");
     }
     if (family.state() != RefreshFamily.State.ACTIVE) {
-      throw invalidGrant("the refresh token has been revoked");
+      return refuse("the refresh token has been revoked");
     }
-    // RFC 9700 §4.14.2: a rotated (consumed) token is no longer valid. Reuse detection, which revokes the
-    // whole family, comes with the rotation work; until then the token is simply refused.
-    if (token.status() != RefreshToken.Status.ACTIVE) {
-      throw invalidGrant("the refresh token is no longer valid");
+    if (!now.isBefore(family.absoluteExpiresAt())) {
+      return refuse("the refresh token has expired");
     }
-    if (!now.isBefore(token.idleExpiresAt()) || !now.isBefore(family.absoluteExpiresAt())) {
-      throw invalidGrant("the refresh token has expired");
-    }
-    // RFC 9449 §5: a refresh token bound to a DPoP key is usable only with a proof from that same key.
+    // RFC 9449 §5: a bound refresh token is usable only with a proof from the same key. Someone holding the
+    // token without the key cannot use it, so this alone does not burn the family.
     if (family.jkt() != null && !family.jkt().equals(proofJkt)) {
-      throw invalidGrant("the refresh token is bound to another DPoP key");
+      return refuse("the refresh token is bound to another DPoP key");
     }
+    if (presented.status() == RefreshToken.Status.ACTIVE) {
+      if (!now.isBefore(presented.idleExpiresAt())) {
+        return refuse("the refresh token has expired");
+      }
+      return new Decision.Rotate();
+    }
+    // Product rule for lost responses: the immediate predecessor of the live token, retried with the bound key
+    // within the grace window, before the live token was ever used. Nothing older, nothing later.
+    boolean immediatePredecessor = presented.status() == RefreshToken.Status.CONSUMED && active != null
+        && presented.tokenHash().equals(active.predecessorHash());
+    if (immediatePredecessor && now.isBefore(presented.consumedAt().plus(grace))) {
+      return new Decision.GraceRetry(active);
+    }
+    // RFC 9700 §4.14.2: "If a refresh token is compromised and subsequently used by both the attacker and the
+    // legitimate client, one of them will present an invalidated refresh token, which will inform the
+    // authorization server of the breach."
+    return new Decision.ReuseDetected(immediatePredecessor ? "retry after the grace window"
+        : "a rotated refresh token was presented again");
   }
 
   /** When the successor stops being usable: idle lifetime from now, never past the family's absolute bound. */
@@ -46,7 +80,7 @@ public final class RefreshRotation {
     return idle.isBefore(family.absoluteExpiresAt()) ? idle : family.absoluteExpiresAt();
   }
 
-  private static OAuthException invalidGrant(String why) {
-    return new OAuthException(OAuthError.INVALID_GRANT, why);
+  private static Decision refuse(String why) {
+    return new Decision.Refuse(new OAuthException(OAuthError.INVALID_GRANT, why));
   }
 }

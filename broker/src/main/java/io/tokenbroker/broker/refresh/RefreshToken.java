@@ -2,7 +2,10 @@ package io.tokenbroker.broker.refresh;
 
 import java.time.Instant;
 
-/** One refresh token of a family, known only by its SHA-256 hash. At most one per family is ACTIVE. */
+/**
+ * One refresh token of a family, known only by its SHA-256 hash. At most one per family is ACTIVE.
+ * {@code predecessorHash} names the token whose redemption minted this one (null for the first).
+ */
 public record RefreshToken(
     String tokenHash,
     String familyId,
@@ -10,7 +13,8 @@ public record RefreshToken(
     Status status,
     Instant issuedAt,
     Instant idleExpiresAt,
-    Instant consumedAt) {
+    Instant consumedAt,
+    String predecessorHash) {
 
   public enum Status { ACTIVE, CONSUMED, REVOKED }
 }

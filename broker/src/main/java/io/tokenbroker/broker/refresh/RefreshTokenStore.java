@@ -1,6 +1,7 @@
 package io.tokenbroker.broker.refresh;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /** Port: refresh-token families and their tokens. Lookups lock rows until the caller's transaction ends. */
@@ -9,11 +10,28 @@ public interface RefreshTokenStore {
 
   void insertToken(RefreshToken token);
 
-  /** The token with this hash and its family, both locked. */
-  Optional<RefreshToken> lockToken(String tokenHash);
+  /**
+   * The token with this hash, not locked. Callers lock its family next and read the token again: every change
+   * to a family's tokens happens under the family's lock, so concurrent redemptions and revocations of one
+   * family serialise in the database (also across broker replicas) without lock-order deadlocks.
+   */
+  Optional<RefreshToken> findToken(String tokenHash);
 
+  /** The family, locked until the caller's transaction ends. */
   Optional<RefreshFamily> lockFamily(String familyId);
+
+  /** The family's ACTIVE token, if any (read under the family lock). */
+  Optional<RefreshToken> activeToken(String familyId);
 
   /** ACTIVE -> CONSUMED; false when the token was not ACTIVE (nothing changes then). */
   boolean consume(String tokenHash, Instant now);
+
+  /** ACTIVE -> REVOKED for one token. */
+  void revokeToken(String tokenHash);
+
+  /** The family and every ACTIVE token of it become REVOKED; false when it already was. */
+  boolean revokeFamily(String familyId, Instant now);
+
+  /** The ids of the device's ACTIVE families. */
+  List<String> activeFamiliesOfDevice(String deviceId);
 }

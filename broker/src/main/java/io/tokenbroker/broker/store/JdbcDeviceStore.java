@@ -96,4 +96,48 @@ public final class JdbcDeviceStore implements DeviceStore {
         Sql.split(rs.getString("scopes")), Sql.split(rs.getString("audiences")), Sql.instant(rs, "created_at"),
         Sql.instant(rs, "last_seen_at"), Sql.instant(rs, "state_changed_at"), rs.getString("state_reason"));
   }
+
+  @Override
+  public Optional<Device> lock(String deviceId) {
+    return db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT " + COLUMNS + " FROM devices WHERE device_id = ? "
+          + "FOR UPDATE")) {
+        ps.setString(1, deviceId);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+        }
+      }
+    });
+  }
+
+  @Override
+  public void setState(String deviceId, Device.State state, String reason, Instant now) {
+    db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("UPDATE devices SET state = ?, state_reason = ?, "
+          + "state_changed_at = ? WHERE device_id = ?")) {
+        ps.setString(1, state.name());
+        ps.setString(2, reason);
+        ps.setObject(3, Sql.ts(now));
+        ps.setString(4, deviceId);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public List<String> unrevokedIdsOfClient(String clientId) {
+    return db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT device_id FROM devices WHERE client_id = ? "
+          + "AND state <> 'REVOKED' ORDER BY device_id")) {
+        ps.setString(1, clientId);
+        try (ResultSet rs = ps.executeQuery()) {
+          List<String> out = new ArrayList<>();
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+          return out;
+        }
+      }
+    });
+  }
 }

@@ -6,6 +6,8 @@ import io.tokenbroker.broker.refresh.RefreshTokenStore;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /** {@link RefreshTokenStore} in {@code refresh_families} and {@code refresh_tokens}; lookups lock rows. */
@@ -42,7 +44,8 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
   public void insertToken(RefreshToken t) {
     db.inTransaction(conn -> {
       try (PreparedStatement ps = conn.prepareStatement("INSERT INTO refresh_tokens (token_hash, family_id, "
-          + "generation, status, issued_at, idle_expires_at, consumed_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+          + "generation, status, issued_at, idle_expires_at, consumed_at, predecessor_hash) "
+          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
         ps.setString(1, t.tokenHash());
         ps.setString(2, t.familyId());
         ps.setInt(3, t.generation());
@@ -50,24 +53,38 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
         ps.setObject(5, Sql.ts(t.issuedAt()));
         ps.setObject(6, Sql.ts(t.idleExpiresAt()));
         ps.setObject(7, Sql.ts(t.consumedAt()));
+        ps.setString(8, t.predecessorHash());
         return ps.executeUpdate();
       }
     });
   }
 
+  private static final String TOKEN_COLUMNS = "token_hash, family_id, generation, status, issued_at, "
+      + "idle_expires_at, consumed_at, predecessor_hash";
+
   @Override
-  public Optional<RefreshToken> lockToken(String tokenHash) {
+  public Optional<RefreshToken> findToken(String tokenHash) {
+    return oneToken("SELECT " + TOKEN_COLUMNS + " FROM refresh_tokens WHERE token_hash = ?", tokenHash);
+  }
+
+  @Override
+  public Optional<RefreshToken> activeToken(String familyId) {
+    return oneToken("SELECT " + TOKEN_COLUMNS + " FROM refresh_tokens WHERE family_id = ? AND status = 'ACTIVE'",
+        familyId);
+  }
+
+  private Optional<RefreshToken> oneToken(String sql, String key) {
     return db.inTransaction(conn -> {
-      try (PreparedStatement ps = conn.prepareStatement("SELECT token_hash, family_id, generation, status, issued_at, "
-          + "idle_expires_at, consumed_at FROM refresh_tokens WHERE token_hash = ? FOR UPDATE")) {
-        ps.setString(1, tokenHash);
+      try (PreparedStatement ps = conn.prepareStatement(sql)) {
+        ps.setString(1, key);
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
             return Optional.empty();
           }
           return Optional.of(new RefreshToken(rs.getString("token_hash"), rs.getString("family_id"),
               rs.getInt("generation"), RefreshToken.Status.valueOf(rs.getString("status")),
-              Sql.instant(rs, "issued_at"), Sql.instant(rs, "idle_expires_at"), Sql.instant(rs, "consumed_at")));
+              Sql.instant(rs, "issued_at"), Sql.instant(rs, "idle_expires_at"), Sql.instant(rs, "consumed_at"),
+              rs.getString("predecessor_hash")));
         }
       }
     });
@@ -101,6 +118,51 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
         ps.setObject(1, Sql.ts(now));
         ps.setString(2, tokenHash);
         return ps.executeUpdate() == 1;
+      }
+    });
+  }
+
+  @Override
+  public void revokeToken(String tokenHash) {
+    db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement(
+          "UPDATE refresh_tokens SET status = 'REVOKED' WHERE token_hash = ? AND status = 'ACTIVE'")) {
+        ps.setString(1, tokenHash);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public boolean revokeFamily(String familyId, Instant now) {
+    return db.inTransaction(conn -> {
+      try (PreparedStatement family = conn.prepareStatement("UPDATE refresh_families SET state = 'REVOKED', "
+              + "revoked_at = ? WHERE family_id = ? AND state = 'ACTIVE'");
+          PreparedStatement tokens = conn.prepareStatement(
+              "UPDATE refresh_tokens SET status = 'REVOKED' WHERE family_id = ? AND status = 'ACTIVE'")) {
+        family.setObject(1, Sql.ts(now));
+        family.setString(2, familyId);
+        boolean changed = family.executeUpdate() == 1;
+        tokens.setString(1, familyId);
+        tokens.executeUpdate();
+        return changed;
+      }
+    });
+  }
+
+  @Override
+  public List<String> activeFamiliesOfDevice(String deviceId) {
+    return db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT family_id FROM refresh_families WHERE device_id = ? "
+          + "AND state = 'ACTIVE' ORDER BY family_id")) {
+        ps.setString(1, deviceId);
+        try (ResultSet rs = ps.executeQuery()) {
+          List<String> out = new ArrayList<>();
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+          return out;
+        }
       }
     });
   }

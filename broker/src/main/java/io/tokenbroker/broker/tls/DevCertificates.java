@@ -42,8 +42,9 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * Development TLS material for a new broker home: a CA, a server certificate for the listeners and an operator
- * client certificate for the operator API. Production deployments configure their own files instead.
+ * Development TLS material for a new broker home: a CA, a server certificate for the listeners, an operator
+ * client certificate for the operator API and a backend client certificate for resource servers (introspection
+ * and the revocation stream). Production deployments configure their own files instead.
  *
  * <p>Security: the private keys are software keys in PEM files of mode 0600, acceptable for development only;
  * the README says how to use certificates from a real PKI.
@@ -54,7 +55,7 @@ public final class DevCertificates {
 
   /** The files written. */
   public record Written(Path caCertificate, Path serverCertificate, Path serverKey, Path operatorCertificate,
-      Path operatorKey) {}
+      Path operatorKey, Path backendCertificate, Path backendKey) {}
 
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
@@ -92,13 +93,21 @@ public final class DevCertificates {
           new X500Name("CN=operator,OU=operators,O=tokenbroker"), operator.getPublic(),
           KeyPurposeId.id_kp_clientAuth, null);
 
+      KeyPair backend = newKeyPair();
+      X509Certificate backendCert = leaf(caName, ca.getPrivate(), caCert,
+          new X500Name("CN=backend,OU=backends,O=tokenbroker"), backend.getPublic(), KeyPurposeId.id_kp_clientAuth,
+          null);
+
       Written out = new Written(dir.resolve("ca.crt"), dir.resolve("server.crt"), dir.resolve("server.key"),
-          dir.resolve("operator.crt"), dir.resolve("operator.key"));
+          dir.resolve("operator.crt"), dir.resolve("operator.key"), dir.resolve("backend.crt"),
+          dir.resolve("backend.key"));
       writePem(out.caCertificate(), caCert, false);
       writePem(out.serverCertificate(), serverCert, false);
       writePem(out.serverKey(), new JcaPKCS8Generator(server.getPrivate(), null), true);
       writePem(out.operatorCertificate(), operatorCert, false);
       writePem(out.operatorKey(), new JcaPKCS8Generator(operator.getPrivate(), null), true);
+      writePem(out.backendCertificate(), backendCert, false);
+      writePem(out.backendKey(), new JcaPKCS8Generator(backend.getPrivate(), null), true);
       return out;
     } catch (GeneralSecurityException | OperatorCreationException e) {
       throw new IOException("cannot create development certificates: " + e.getMessage(), e);

@@ -146,6 +146,7 @@ public final class InProcessBroker implements AutoCloseable {
   public void close() throws Exception {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     server.stop();
+    application.close();
     context.close();
   }
 }

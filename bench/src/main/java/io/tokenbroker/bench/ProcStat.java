@@ -1,0 +1,71 @@
+package io.tokenbroker.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** CPU time and resident memory of a process, from Linux /proc (utime + stime, in clock ticks). */
+final class ProcStat {
+  private static final long CLOCK_TICKS = clockTicks();
+
+  private ProcStat() {}
+
+  /** utime + stime of {@code pid}, in nanoseconds (resolution 1/CLK_TCK, usually 10 ms). */
+  static long cpuNanos(long pid) {
+    try {
+      return parseCpuTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))) * 1_000_000_000L
+          / CLOCK_TICKS;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read /proc/" + pid + "/stat: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * utime + stime from the text of /proc/PID/stat. The command name (field 2) is in parentheses and may hold
+   * spaces, so the fields are counted from the last ')': field 3 (state) is the first after it, utime is
+   * field 14 and stime field 15 (proc(5)).
+   */
+  static long parseCpuTicks(String stat) {
+    int close = stat.lastIndexOf(')');
+    String[] f = stat.substring(close + 2).trim().split(" +");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+  }
+
+  /** VmRSS of {@code pid} in MiB, or -1 when unknown. */
+  static double rssMiB(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
+  }
+
+  static String comm(long pid) {
+    try {
+      return Files.readString(Path.of("/proc", Long.toString(pid), "comm")).trim();
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** CPU time of this JVM (the load generator) in nanoseconds. */
+  static long selfCpuNanos() {
+    return cpuNanos(ProcessHandle.current().pid());
+  }
+
+  private static long clockTicks() {
+    try {
+      Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      p.waitFor();
+      return Long.parseLong(out);
+    } catch (Exception e) {
+      return 100;
+    }
+  }
+}
