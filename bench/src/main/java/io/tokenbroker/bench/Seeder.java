@@ -127,10 +127,6 @@ final class Seeder {
           }
         }
       }
-      try (Statement s = c.createStatement()) {
-        s.execute("ANALYZE");
-      }
-      c.commit();
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     long bytes = 0;

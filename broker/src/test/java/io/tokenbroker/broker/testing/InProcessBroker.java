@@ -35,9 +35,12 @@ public final class InProcessBroker implements AutoCloseable {
   private final BrokerApplication application;
   private final BrokerServer server;
   private final ManagedChannel channel;
+  private final Path dir;
+  private BrokerServer tlsServer;
 
   private InProcessBroker(BrokerContext context, BrokerApplication application, BrokerServer server,
-      ManagedChannel channel) {
+      ManagedChannel channel, Path dir) {
+    this.dir = dir;
     this.context = context;
     this.application = application;
     this.server = server;
@@ -59,7 +62,34 @@ public final class InProcessBroker implements AutoCloseable {
     BrokerServer server = new BrokerServer(InProcessServerBuilder.forName(name).directExecutor(),
         application.services(), application.callGuard()).start();
     ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    return new InProcessBroker(context, application, server, channel);
+    return new InProcessBroker(context, application, server, channel, dir);
+  }
+
+  /** Which client certificate a TLS channel presents. */
+  public enum Caller { ANONYMOUS, OPERATOR, BACKEND }
+
+  /**
+   * A channel over real TLS on loopback to the same services (a Netty server started on first use), with the
+   * home's CA trusted and the given client certificate.
+   */
+  public ManagedChannel tlsChannel(Caller caller) throws Exception {
+    if (tlsServer == null) {
+      io.grpc.ServerCredentials credentials = io.grpc.TlsServerCredentials.newBuilder()
+          .keyManager(dir.resolve("tls/server.crt").toFile(), dir.resolve("tls/server.key").toFile())
+          .trustManager(dir.resolve("tls/ca.crt").toFile())
+          .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.OPTIONAL).build();
+      tlsServer = new BrokerServer(io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(
+          new java.net.InetSocketAddress("127.0.0.1", 0), credentials), application.services(),
+          application.callGuard()).start();
+    }
+    io.grpc.TlsChannelCredentials.Builder creds = io.grpc.TlsChannelCredentials.newBuilder()
+        .trustManager(dir.resolve("tls/ca.crt").toFile());
+    if (caller != Caller.ANONYMOUS) {
+      String name = caller == Caller.OPERATOR ? "operator" : "backend";
+      creds.keyManager(dir.resolve("tls/" + name + ".crt").toFile(), dir.resolve("tls/" + name + ".key").toFile());
+    }
+    return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("localhost", tlsServer.port(),
+        creds.build()).build();
   }
 
   public BrokerContext context() {
@@ -145,8 +175,11 @@ public final class InProcessBroker implements AutoCloseable {
   @Override
   public void close() throws Exception {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    server.stop();
     application.close();
+    server.stop();
+    if (tlsServer != null) {
+      tlsServer.stop();
+    }
     context.close();
   }
 }
