@@ -36,7 +36,8 @@ import picocli.CommandLine.Parameters;
 /** {@code broker admin ...}: the operator API of a running broker, over mutual TLS with an operator certificate. */
 @Command(name = "admin", mixinStandardHelpOptions = true,
     description = "Operator commands against a running broker (mutual TLS with the operator certificate).",
-    subcommands = {AdminCommand.Clients.class, AdminCommand.Approve.class, AdminCommand.Deny.class})
+    subcommands = {AdminCommand.Clients.class, AdminCommand.Approve.class, AdminCommand.Deny.class,
+        FleetCommands.Devices.class, FleetCommands.Keys.class, FleetCommands.Audit.class})
 final class AdminCommand implements Runnable {
   /** Exit code when the broker refused the request. */
   static final int EXIT_REFUSED = 5;
@@ -118,7 +119,7 @@ final class AdminCommand implements Runnable {
   }
 
   @Command(name = "clients", mixinStandardHelpOptions = true, description = "Register or list clients.",
-      subcommands = {Clients.Create.class, Clients.ListClients.class})
+      subcommands = {Clients.Create.class, Clients.ListClients.class, FleetCommands.RevokeClientDevices.class})
   static final class Clients implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -180,24 +181,31 @@ final class AdminCommand implements Runnable {
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List registered clients.")
     static final class ListClients implements Runnable {
       @Mixin Connection connection;
+      @Mixin FleetCommands.Output output;
       @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
       @Override
       public void run() {
-        PrintWriter out = spec.commandLine().getOut();
-        out.printf("%-24s  %-6s  %-30s  %s%n", "CLIENT_ID", "BIND", "SCOPES", "AUDIENCES");
+        java.util.List<Client> all = new java.util.ArrayList<>();
         String token = "";
         do {
           String page = token;
           ListClientsResponse r = connection.call(s -> s.listClients(ListClientsRequest.newBuilder()
               .setPageSize(200).setPageToken(page).build()));
-          for (Client c : r.getClientsList()) {
+          all.addAll(r.getClientsList());
+          token = r.getNextPageToken();
+        } while (!token.isEmpty());
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.json) {
+          out.println(FleetCommands.json(ListClientsResponse.newBuilder().addAllClients(all)));
+        } else {
+          out.printf("%-24s  %-6s  %-30s  %s%n", "CLIENT_ID", "BIND", "SCOPES", "AUDIENCES");
+          for (Client c : all) {
             out.printf("%-24s  %-6s  %-30s  %s%n", c.getClientId(),
                 c.getBindingPolicy().name().substring("BINDING_POLICY_".length()),
                 String.join(" ", c.getAllowedScopesList()), String.join(" ", c.getAllowedAudiencesList()));
           }
-          token = r.getNextPageToken();
-        } while (!token.isEmpty());
+        }
         out.flush();
       }
     }

@@ -1,0 +1,241 @@
+package io.tokenbroker.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Writes the results as JSON and as a Markdown page with the same numbers. */
+final class Report {
+  private Report() {}
+
+  static void write(Path dir, String name, Map<String, Object> results) throws IOException {
+    Files.createDirectories(dir);
+    replace(dir.resolve(name + ".json"), Json.write(results));
+    replace(dir.resolve(name + ".md"), markdown(results));
+  }
+
+  private static void replace(Path target, String text) throws IOException {
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    Files.writeString(tmp, text);
+    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  @SuppressWarnings("unchecked")
+  static String markdown(Map<String, Object> r) {
+    StringBuilder md = new StringBuilder();
+    md.append("# tokenbroker benchmark: latest run\n\n");
+    md.append("Generated ").append(r.get("generated_at")).append(" by `bench/run`");
+    if (r.get("total_seconds") != null) {
+      md.append(" (").append(r.get("total_seconds")).append(" s for the measurements, build excluded)");
+    }
+    md.append(". Closed loop over loopback: every virtual device sends its next request when the previous one "
+        + "has been answered, over gRPC with TLS, with a fresh ES256 DPoP proof per request; refresh tokens "
+        + "rotate on every use. The load generator shares the machine's cores with the server, so the server's "
+        + "CPU time per token (utime+stime of its JVM from /proc over the measured window) is the fair figure. "
+        + "The same numbers are in `latest.json`.\n\n");
+
+    Map<String, Object> m = map(r.get("machine"));
+    if (m != null) {
+      md.append("## Machine\n\n| cores | CPU | memory | OS | kernel | JDK | SoftHSM |\n|---|---|---|---|---|---|---|\n");
+      md.append(row(m.get("cores"), m.get("cpu"), m.get("memory_mib") + " MiB", m.get("os"), m.get("kernel"),
+          m.get("jdk"), m.get("softhsm")));
+      md.append('\n');
+    }
+    Map<String, Object> b = map(r.get("broker_build"));
+    if (b != null) {
+      md.append("Broker under test: `").append(b.get("jar")).append("` (sha256 ").append(b.get("jar_sha256_12"))
+          .append("…, built ").append(b.get("jar_modified")).append("), repository HEAD ").append(b.get("git_head"))
+          .append(Boolean.TRUE.equals(b.get("broker_sources_modified_since_head"))
+              ? " with uncommitted changes under broker/, proto/ or verifier/ at run time" : "")
+          .append(".\n\n");
+    }
+
+    Map<String, Object> s = map(r.get("settings"));
+    Map<String, Object> broker = map(r.get("broker"));
+    if (broker != null) {
+      md.append("## Refresh grant on the broker (DPoP, rotating refresh token)\n\n");
+      if (s != null) {
+        md.append("Per level: ").append(s.get("warmup_s")).append(" s warm-up (not counted), then ")
+            .append(s.get("measure_s")).append(" s measured. One gRPC/TLS connection and one P-256 key per "
+                + "device; every device enrolled through the real device flow first.\n\n");
+      }
+      md.append(CELL_HEADER);
+      for (Object c : list(broker.get("refresh"))) {
+        md.append(cellRow(map(c)));
+      }
+      md.append('\n');
+      Map<String, Object> flow = map(broker.get("device_flow"));
+      if (flow != null) {
+        md.append("## Device-code grant end to end (broker)\n\n")
+            .append("One flow = StartDeviceAuthorization, ApproveDeviceAuthorization (operator over mutual TLS), "
+                + "Token with the device code and a DPoP proof from a new key; rate in flows (= first token "
+                + "pairs) per second, latency of the whole flow, CPU per flow.\n\n");
+        md.append(CELL_HEADER.replace("tokens/s", "flows/s").replace("µs/token", "µs/flow"));
+        md.append(cellRow(flow));
+        md.append('\n');
+      }
+      md.append("Broker resident memory: ").append(broker.get("rss_mib_after_start")).append(" MiB after start, ")
+          .append(broker.get("rss_mib_after_load")).append(" MiB after the load.\n\n");
+      if (broker.get("error") != null) {
+        md.append("**Broker phase error:** ").append(broker.get("error")).append("\n\n");
+      }
+    }
+
+    Map<String, Object> c = map(r.get("ceiling"));
+    if (c != null) {
+      md.append("## Crypto ceiling (measured in the same run)\n\n");
+      if (c.get("error") != null) {
+        md.append("**Error:** ").append(c.get("error")).append("\n\n");
+      } else {
+        md.append("| operation | 1 thread, ops/s | 2 threads, ops/s | CPU per op = 1 / (1-thread ops/s) | "
+            + "thread CPU per op (measured, 1 thread) |\n|---|---|---|---|---|\n");
+        md.append(row("ES256 sign, SoftHSM2 token via SunPKCS11 (`SHA256withECDSAinP1363Format`)",
+            num(c.get("sign_t1_per_s")), num(c.get("sign_t2_per_s")), c.get("sign_cpu_us") + " µs",
+            c.get("sign_t1_cpu_us") + " µs"));
+        md.append(row("ES256 verify, Bouncy Castle with a BC key object", num(c.get("verify_t1_per_s")),
+            num(c.get("verify_t2_per_s")), c.get("verify_cpu_us") + " µs", c.get("verify_t1_cpu_us") + " µs"));
+        md.append("\nCeiling for one grant (one HSM signature + one proof verification) = ")
+            .append(c.get("cores")).append(" cores / (").append(c.get("sign_cpu_us")).append(" + ")
+            .append(c.get("verify_cpu_us")).append(" µs) = **").append(num(c.get("ceiling_grants_per_s")))
+            .append(" grants/s**.\n\n");
+      }
+    }
+    Map<String, Object> d = map(r.get("derived"));
+    if (d != null) {
+      md.append(String.format(Locale.ROOT, "Refresh at c=%s: **%s tokens/s = %.1f%% of the crypto ceiling**. "
+              + "Broker CPU per token %s µs, of which the two signature operations are %s µs (%.0f%%); at that "
+              + "CPU cost the broker alone on %s cores would top out near %s tokens/s.%n%n",
+          d.get("refresh_concurrency"), num(d.get("refresh_per_s")),
+          ((Number) d.get("fraction_of_ceiling")).doubleValue() * 100, d.get("broker_cpu_us_per_token"),
+          d.get("crypto_cpu_us_per_token"), pct(d.get("crypto_share_of_broker_cpu")),
+          c == null ? "?" : c.get("cores"), num(d.get("broker_only_rate_bound_per_s"))));
+    }
+
+    List<Object> scale = list(r.get("scale"));
+    if (!scale.isEmpty() || (r.get("scale") instanceof Map)) {
+      md.append("## Scale: refresh rate with many families already in the store\n\n");
+      if (s != null) {
+        md.append("Fresh home per row; devices, refresh families and one active refresh token each bulk-loaded "
+            + "into the H2 file while the broker was stopped; then the broker served and ")
+            .append(s.get("scale_concurrency")).append(" real devices enrolled and refreshed (")
+            .append(s.get("scale_warmup_s")).append(" s warm-up + ").append(s.get("scale_measure_s"))
+            .append(" s measured).\n\n");
+      }
+      md.append("| families in store | seeding | H2 file | c | tokens/s | p50 ms | p95 ms | p99 ms | max ms | errors "
+          + "| broker CPU µs/token |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+      for (Object o : scale) {
+        Map<String, Object> row = map(o);
+        Map<String, Object> cell = map(row.get("refresh"));
+        String seeded = row.get("families_seeded") == null ? "-" : num(row.get("families_seeded"));
+        if (row.get("families_seeded") != null && !row.get("families_seeded").equals(row.get("families_requested"))) {
+          seeded += " (asked " + num(row.get("families_requested")) + ")";
+        }
+        String seeding = row.get("seed_seconds") == null ? "-"
+            : row.get("seed_seconds") + " s (" + num(row.get("seed_families_per_s")) + "/s)";
+        if (cell == null) {
+          md.append(row(seeded, seeding, "-", "-", "-", "-", "-", "-", "-", "-",
+              row.getOrDefault("error", row.getOrDefault("skipped", "-"))));
+        } else {
+          md.append(row(seeded, seeding, row.get("db_mib") + " MiB", cell.get("concurrency"), num(cell.get("per_s")),
+              cell.get("p50_ms"), cell.get("p95_ms"), cell.get("p99_ms"), cell.get("max_ms"), cell.get("errors"),
+              cell.get("server_cpu_us_per_op")));
+        }
+      }
+      md.append('\n');
+    }
+
+    Map<String, Object> p = map(r.get("peer"));
+    if (p != null) {
+      md.append("## Peer: Keycloak\n\n");
+      if (!"measured".equals(p.get("status"))) {
+        md.append("Peer ").append(p.get("status")).append(": ").append(p.get("reason")).append(".\n\n");
+      } else {
+        md.append("Keycloak ").append(p.get("version")).append(" (`kc.sh start-dev` on 127.0.0.1, JDK ")
+            .append(p.get("java_home")).append("), realm as in PEERS.md (ES256, rotation with "
+                + "refreshTokenMaxReuse=0, access token 300 s). Same loop shape over HTTP/1.1 keep-alive: one "
+                + "rotating chain and one DPoP key per worker, a fresh proof per request; first refresh token from "
+                + "the password grant. **Warm-up was only ").append(p.get("warmup_s"))
+            .append(" s** at c=8 (PEERS.md: Keycloak needs about 4 min on 2 cores and measured up to 2x lower "
+                + "with 30 s), plus a short warm-up per level; treat these figures as a lower bound for "
+                + "Keycloak.\n\n");
+        md.append(CELL_HEADER.replace("broker CPU", "server CPU").replace("broker cores", "server cores"));
+        for (Object o : list(p.get("refresh"))) {
+          md.append(cellRow(map(o)));
+        }
+        md.append("\nKeycloak resident memory after the load: ").append(p.get("rss_mib_after_load")).append(" MiB.\n\n");
+      }
+    }
+
+    List<Object> notes = list(r.get("notes"));
+    md.append("## Notes\n\n");
+    md.append("- Latency percentiles are exact (nearest rank over all samples of the window, sorted); only "
+        + "requests completing inside the window count.\n");
+    md.append("- Errors are counted per kind in `latest.json` (`error_kinds`); a device whose refresh failed "
+        + "enrols again before its next request.\n");
+    md.append("- `load-gen cores busy` is the load generator's own CPU over the window (it makes one ES256 "
+        + "proof per request with Bouncy Castle).\n");
+    for (Object n : notes) {
+      md.append("- ").append(n).append('\n');
+    }
+    return md.toString();
+  }
+
+  private static final String CELL_HEADER = "| c | tokens/s | p50 ms | p95 ms | p99 ms | max ms | errors "
+      + "| broker CPU µs/token | broker cores busy | load-gen cores busy |\n"
+      + "|---|---|---|---|---|---|---|---|---|---|\n";
+
+  private static String cellRow(Map<String, Object> cell) {
+    if (cell == null) {
+      return "";
+    }
+    return row(cell.get("concurrency"), num(cell.get("per_s")), cell.get("p50_ms"), cell.get("p95_ms"),
+        cell.get("p99_ms"), cell.get("max_ms"), cell.get("errors") + errorKinds(cell),
+        cell.get("server_cpu_us_per_op"), cell.get("server_cores_busy"), cell.get("loadgen_cores_busy"));
+  }
+
+  private static String errorKinds(Map<String, Object> cell) {
+    Map<String, Object> kinds = map(cell.get("error_kinds"));
+    if (kinds == null || kinds.isEmpty()) {
+      return "";
+    }
+    return " (" + String.join(", ", kinds.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList())
+        + ")";
+  }
+
+  private static String row(Object... cells) {
+    StringBuilder sb = new StringBuilder("|");
+    for (Object c : cells) {
+      sb.append(' ').append(c == null ? "-" : String.valueOf(c).replace("|", "\\|")).append(" |");
+    }
+    return sb.append('\n').toString();
+  }
+
+  private static String num(Object o) {
+    if (!(o instanceof Number n)) {
+      return String.valueOf(o);
+    }
+    double v = n.doubleValue();
+    if (v >= 100 || v == Math.rint(v)) {
+      return String.format(Locale.ROOT, "%,d", Math.round(v));
+    }
+    return String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  private static double pct(Object o) {
+    return o instanceof Number n ? n.doubleValue() * 100 : Double.NaN;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Object o) {
+    return o instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Object> list(Object o) {
+    return o instanceof List<?> l ? (List<Object>) l : List.of();
+  }
+}
