@@ -565,7 +565,7 @@ public final class LoadGenerator {
           --seed-budget S                most seconds spent seeding one home (default 170)
           --peer-warmup S                Keycloak warm-up at c=8 before its levels (default 60)
           --peer-levels 1,8,32 --peer-level-warmup S --peer-measure S   (default 5 + 15)
-          --ceiling-warmup-ms MS --ceiling-measure-ms MS   (default 1500 + 3000)
+          --ceiling-warmup-ms MS --ceiling-measure-ms MS   (default 1000 + 3000, after 3 s of JIT warm-up per operation)
           --max-requests N               bound on requests per cell (default 2000000)
           --budget S                     whole-run budget the phases fit into (default 560)
           --budget-spent S               seconds already spent before this JVM started (the build)
@@ -597,7 +597,7 @@ public final class LoadGenerator {
     List<Integer> peerLevels = List.of(1, 8, 32);
     long peerLevelWarmup = 5;
     long peerMeasure = 15;
-    long ceilingWarmupMs = 1500;
+    long ceilingWarmupMs = 1000;
     long ceilingMeasureMs = 3000;
     long maxRequests = 2_000_000;
     double budgetSeconds = 560;

@@ -295,6 +295,61 @@ class RevocationTests {
   }
 
   @Test
+  void refreshRacingARevocationNeverMintsATokenThatOutlivesIt() throws Exception {
+    for (int round = 0; round < 5; round++) {
+      Enrolled d = enrol();
+      java.util.concurrent.atomic.AtomicReference<String> current =
+          new java.util.concurrent.atomic.AtomicReference<>(d.tokens().getRefreshToken());
+      List<String> accessTokens = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      Thread refresher = new Thread(() -> {
+        while (!stop.get()) {
+          try {
+            TokenResponse r = refresh(d, current.get());
+            current.set(r.getRefreshToken());
+            accessTokens.add(r.getAccessToken());
+          } catch (StatusRuntimeException e) {
+            return; // revoked
+          }
+        }
+      });
+      refresher.start();
+      Thread.sleep(20L * round);
+      broker.application().revocations().revokeDevice(d.tokens().getDeviceId(), "race", false, "op");
+      stop.set(true);
+      refresher.join(10_000);
+
+      int live = broker.context().database().inTransaction(c -> {
+        try (var ps = c.prepareStatement("SELECT COUNT(*) FROM refresh_tokens t JOIN refresh_families f "
+            + "ON t.family_id = f.family_id WHERE f.device_id = ? AND t.status = 'ACTIVE'")) {
+          ps.setString(1, d.tokens().getDeviceId());
+          try (var rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getInt(1);
+          }
+        }
+      });
+      assertThat(live).as("live refresh tokens after revocation").isZero();
+      // What an offline verifier relies on: the device's revocation event covers every token minted in the race.
+      Instant revokedAt = broker.context().database().inTransaction(c -> {
+        try (var ps = c.prepareStatement("SELECT revoked_at FROM revocation_events WHERE subject_kind = 'DEVICE_ID' "
+            + "AND subject_value = ?")) {
+          ps.setString(1, d.tokens().getDeviceId());
+          try (var rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getObject(1, java.time.OffsetDateTime.class).toInstant();
+          }
+        }
+      });
+      for (String accessToken : accessTokens) {
+        Instant iat = com.nimbusds.jwt.SignedJWT.parse(accessToken).getJWTClaimsSet().getIssueTime().toInstant();
+        assertThat(iat).as("iat of a token minted during the race").isBeforeOrEqualTo(revokedAt);
+        assertThat(introspect(accessToken).getActive()).as("access token minted during the race").isFalse();
+      }
+    }
+  }
+
+  @Test
   void operatorRevokeDeviceRpcOverTlsRecordsTheReason() throws Exception {
     Enrolled d = enrol();
     ManagedChannel ch = broker.tlsChannel(Caller.OPERATOR);
