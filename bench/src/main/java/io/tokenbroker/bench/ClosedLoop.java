@@ -24,7 +24,8 @@ final class ClosedLoop {
 
   /** What was measured in the window. */
   record Result(String name, int concurrency, double windowSeconds, long ok, Map<String, Long> errors,
-      Latencies latencies, long serverCpuNanos, long clientCpuNanos, boolean countBoundHit, int stuckWorkers) {
+      Latencies latencies, long serverCpuNanos, long clientCpuNanos, long machineBusyNanos, boolean countBoundHit,
+      int stuckWorkers) {
     double rate() {
       return ok / windowSeconds;
     }
@@ -36,6 +37,11 @@ final class ClosedLoop {
     /** Server CPU per successful request, in microseconds. */
     double serverCpuMicrosPerOp() {
       return ok == 0 ? 0 : serverCpuNanos / 1_000.0 / ok;
+    }
+
+    /** CPU the rest of the machine used in the window (other processes, interrupts): interference. */
+    long otherCpuNanos() {
+      return Math.max(0, machineBusyNanos - serverCpuNanos - clientCpuNanos);
     }
 
     double clientCpuMicrosPerOp() {
@@ -51,6 +57,7 @@ final class ClosedLoop {
       m.put("server_cores_busy", Math.round(serverCpuNanos / 1e9 / windowSeconds * 100) / 100.0);
       m.put("loadgen_cpu_us_per_op", Math.round(clientCpuMicrosPerOp() * 10) / 10.0);
       m.put("loadgen_cores_busy", Math.round(clientCpuNanos / 1e9 / windowSeconds * 100) / 100.0);
+      m.put("other_cores_busy", Math.round(otherCpuNanos() / 1e9 / windowSeconds * 100) / 100.0);
       m.put("error_kinds", new TreeMap<>(errors));
       if (countBoundHit) {
         m.put("note", "request count bound reached before the window ended");
@@ -121,9 +128,11 @@ final class ClosedLoop {
     Thread.sleep(warmup.toMillis());
     long cpuClient0 = ProcStat.selfCpuNanos();
     long cpuServer0 = serverCpu == null ? 0 : serverCpu.getAsLong();
+    long machine0 = ProcStat.machineBusyNanos();
     long windowStart = System.nanoTime();
     Thread.sleep(window.toMillis());
     long windowEnd = System.nanoTime();
+    long machine1 = ProcStat.machineBusyNanos();
     long cpuServer1 = serverCpu == null ? 0 : serverCpu.getAsLong();
     long cpuClient1 = ProcStat.selfCpuNanos();
     stopFlag.set(true);
@@ -159,7 +168,7 @@ final class ClosedLoop {
       }
     }
     return new Result(name, concurrency, (windowEnd - windowStart) / 1e9, ok, errors, new Latencies(lat, k),
-        cpuServer1 - cpuServer0, cpuClient1 - cpuClient0, started.get() > maxOps, stuck);
+        cpuServer1 - cpuServer0, cpuClient1 - cpuClient0, machine1 - machine0, started.get() > maxOps, stuck);
   }
 
   /** A short name for a failure: the gRPC code and the ErrorInfo reason, or the exception's class. */

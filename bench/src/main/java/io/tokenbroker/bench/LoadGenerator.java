@@ -473,10 +473,12 @@ public final class LoadGenerator {
   private static void print(String what, ClosedLoop.Result r) {
     Latencies l = r.latencies();
     OUT.printf("  %-14s c=%-3d %8.1f/s  p50 %7.2f ms  p95 %7.2f  p99 %7.2f  max %7.2f  errors %d  "
-            + "server CPU %6.1f µs/op (%.2f cores)  loadgen %.2f cores%s%n", what, r.concurrency(), r.rate(),
+            + "server CPU %6.1f µs/op (%.2f cores)  loadgen %.2f cores  other %.2f cores%s%n", what,
+        r.concurrency(), r.rate(),
         l.percentile(50) / 1e6, l.percentile(95) / 1e6, l.percentile(99) / 1e6, l.max() / 1e6, r.errorCount(),
         r.serverCpuMicrosPerOp(), r.serverCpuNanos() / 1e9 / r.windowSeconds(),
-        r.clientCpuNanos() / 1e9 / r.windowSeconds(), r.errors().isEmpty() ? "" : " " + r.errors());
+        r.clientCpuNanos() / 1e9 / r.windowSeconds(), r.otherCpuNanos() / 1e9 / r.windowSeconds(),
+        r.errors().isEmpty() ? "" : " " + r.errors());
   }
 
   private double elapsedSeconds() {

@@ -31,6 +31,26 @@ final class ProcStat {
     return Long.parseLong(f[11]) + Long.parseLong(f[12]);
   }
 
+  /**
+   * Busy CPU time of the whole machine (all cores) in nanoseconds, from the first line of /proc/stat: user +
+   * nice + system + irq + softirq + steal.
+   */
+  static long machineBusyNanos() {
+    try {
+      String first = Files.readAllLines(Path.of("/proc/stat")).get(0);
+      String[] f = first.trim().split(" +");
+      long busy = 0;
+      for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+        if (i < f.length) {
+          busy += Long.parseLong(f[i]);
+        }
+      }
+      return busy * 1_000_000_000L / CLOCK_TICKS;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
   /** VmRSS of {@code pid} in MiB, or -1 when unknown. */
   static double rssMiB(long pid) {
     try {

@@ -163,8 +163,10 @@ public final class TokenGrants {
       recordFirstUse(dpop);
       RefreshToken found = refreshTokens.findToken(presentedHash)
           .orElseThrow(() -> new OAuthException(OAuthError.INVALID_GRANT, "unknown refresh token"));
-      // Lock order: the family first. Every change to its tokens happens under this lock, so parallel refreshes
-      // and revocations of one family serialise here, in the database.
+      // Lock order everywhere: device, then family, then the revocation sequence. Every change to a family's
+      // tokens happens under the family lock, so parallel refreshes and revocations serialise in the database.
+      String deviceId = refreshTokens.findFamily(found.familyId()).orElseThrow().deviceId();
+      Device device = devices.lock(deviceId).orElseThrow();
       RefreshFamily family = refreshTokens.lockFamily(found.familyId()).orElseThrow();
       RefreshToken presented = refreshTokens.findToken(presentedHash).orElseThrow();
       RefreshToken active = refreshTokens.activeToken(family.familyId()).orElse(null);
@@ -178,7 +180,6 @@ public final class TokenGrants {
         revokeFamilyForReuse(family, client, reuse.why(), now);
         return refused(OAuthError.INVALID_GRANT, "the refresh token was already used; its family is revoked");
       }
-      Device device = devices.find(family.deviceId()).orElseThrow();
       if (device.state() == Device.State.REVOKED) {
         throw new OAuthException(OAuthError.DEVICE_REVOKED, "the device has been revoked");
       }

@@ -11,11 +11,15 @@ public interface RefreshTokenStore {
   void insertToken(RefreshToken token);
 
   /**
-   * The token with this hash, not locked. Callers lock its family next and read the token again: every change
-   * to a family's tokens happens under the family's lock, so concurrent redemptions and revocations of one
-   * family serialise in the database (also across broker replicas) without lock-order deadlocks.
+   * The token with this hash, not locked. Callers lock its device, then its family, and read the token again:
+   * every change to a family's tokens happens under the family's lock, and every writer takes locks in the
+   * order device, family, revocation sequence, so concurrent redemptions and revocations serialise in the
+   * database (also across broker replicas) without deadlocks.
    */
   Optional<RefreshToken> findToken(String tokenHash);
+
+  /** The family, not locked (to learn its device before taking locks in order). */
+  Optional<RefreshFamily> findFamily(String familyId);
 
   /** The family, locked until the caller's transaction ends. */
   Optional<RefreshFamily> lockFamily(String familyId);

@@ -91,11 +91,20 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
   }
 
   @Override
+  public Optional<RefreshFamily> findFamily(String familyId) {
+    return family(familyId, "");
+  }
+
+  @Override
   public Optional<RefreshFamily> lockFamily(String familyId) {
+    return family(familyId, " FOR UPDATE");
+  }
+
+  private Optional<RefreshFamily> family(String familyId, String lock) {
     return db.inTransaction(conn -> {
       try (PreparedStatement ps = conn.prepareStatement("SELECT family_id, device_id, client_id, scopes, audiences, "
           + "jkt, x5t_s256, state, created_at, absolute_expires_at, revoked_at FROM refresh_families "
-          + "WHERE family_id = ? FOR UPDATE")) {
+          + "WHERE family_id = ?" + lock)) {
         ps.setString(1, familyId);
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
