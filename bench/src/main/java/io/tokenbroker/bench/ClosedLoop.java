@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
 
 /**
  * A closed-loop load run: {@code concurrency} workers, each sends its next request as soon as the previous one
@@ -24,8 +23,8 @@ final class ClosedLoop {
 
   /** What was measured in the window. */
   record Result(String name, int concurrency, double windowSeconds, long ok, Map<String, Long> errors,
-      Latencies latencies, long serverCpuNanos, long clientCpuNanos, long machineBusyNanos, boolean countBoundHit,
-      int stuckWorkers) {
+      Latencies latencies, long serverCpuNanos, long clientCpuNanos, long machineBusyNanos, long serverWchar,
+      long serverWriteBytes, boolean countBoundHit, int stuckWorkers) {
     double rate() {
       return ok / windowSeconds;
     }
@@ -57,6 +56,8 @@ final class ClosedLoop {
       m.put("server_cores_busy", Math.round(serverCpuNanos / 1e9 / windowSeconds * 100) / 100.0);
       m.put("loadgen_cpu_us_per_op", Math.round(clientCpuMicrosPerOp() * 10) / 10.0);
       m.put("loadgen_cores_busy", Math.round(clientCpuNanos / 1e9 / windowSeconds * 100) / 100.0);
+      m.put("server_write_syscall_kib_per_op", ok == 0 ? 0 : Math.round(serverWchar / 1024.0 / ok * 10) / 10.0);
+      m.put("server_storage_write_kib_per_op", ok == 0 ? 0 : Math.round(serverWriteBytes / 1024.0 / ok * 10) / 10.0);
       m.put("other_cores_busy", Math.round(otherCpuNanos() / 1e9 / windowSeconds * 100) / 100.0);
       m.put("error_kinds", new TreeMap<>(errors));
       if (countBoundHit) {
@@ -92,10 +93,10 @@ final class ClosedLoop {
   private ClosedLoop() {}
 
   /**
-   * @param serverCpu CPU time of the server process in ns (read at the window's edges), or null
+   * @param serverPid the server process, whose CPU time and I/O are read at the window's edges; -1 for none
    */
   static Result run(String name, int concurrency, Duration warmup, Duration window, long maxOps, Duration grace,
-      LongSupplier serverCpu, Op op) throws InterruptedException {
+      long serverPid, Op op) throws InterruptedException {
     AtomicLong started = new AtomicLong();
     Samples[] samples = new Samples[concurrency];
     Thread[] workers = new Thread[concurrency];
@@ -127,13 +128,15 @@ final class ClosedLoop {
     }
     Thread.sleep(warmup.toMillis());
     long cpuClient0 = ProcStat.selfCpuNanos();
-    long cpuServer0 = serverCpu == null ? 0 : serverCpu.getAsLong();
+    long cpuServer0 = serverPid < 0 ? 0 : ProcStat.cpuNanos(serverPid);
+    long[] io0 = serverPid < 0 ? new long[2] : ProcStat.io(serverPid);
     long machine0 = ProcStat.machineBusyNanos();
     long windowStart = System.nanoTime();
     Thread.sleep(window.toMillis());
     long windowEnd = System.nanoTime();
     long machine1 = ProcStat.machineBusyNanos();
-    long cpuServer1 = serverCpu == null ? 0 : serverCpu.getAsLong();
+    long cpuServer1 = serverPid < 0 ? 0 : ProcStat.cpuNanos(serverPid);
+    long[] io1 = serverPid < 0 ? new long[2] : ProcStat.io(serverPid);
     long cpuClient1 = ProcStat.selfCpuNanos();
     stopFlag.set(true);
     long joinDeadline = System.nanoTime() + grace.toNanos();
@@ -168,7 +171,8 @@ final class ClosedLoop {
       }
     }
     return new Result(name, concurrency, (windowEnd - windowStart) / 1e9, ok, errors, new Latencies(lat, k),
-        cpuServer1 - cpuServer0, cpuClient1 - cpuClient0, machine1 - machine0, started.get() > maxOps, stuck);
+        cpuServer1 - cpuServer0, cpuClient1 - cpuClient0, machine1 - machine0, io1[0] - io0[0],
+        io1[1] - io0[1], started.get() > maxOps, stuck);
   }
 
   /** A short name for a failure: the gRPC code and the ErrorInfo reason, or the exception's class. */

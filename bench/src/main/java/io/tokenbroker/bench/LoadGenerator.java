@@ -180,13 +180,13 @@ public final class LoadGenerator {
       section.put("refresh", cells);
       for (int c : o.levels) {
         ClosedLoop.Result r = ClosedLoop.run("refresh-c" + c, c, Duration.ofSeconds(o.warmup),
-            Duration.ofSeconds(o.measure), o.maxRequests, grace(), broker::cpuNanos,
+            Duration.ofSeconds(o.measure), o.maxRequests, grace(), broker.pid(),
             w -> fleet.devices.get(w).refreshOrReenrol());
         print("refresh", r);
         cells.add(r.toJson());
       }
       ClosedLoop.Result flow = ClosedLoop.run("device-flow", o.flowConcurrency, Duration.ofSeconds(o.flowWarmup),
-          Duration.ofSeconds(o.flowMeasure), o.maxRequests, grace(), broker::cpuNanos,
+          Duration.ofSeconds(o.flowMeasure), o.maxRequests, grace(), broker.pid(),
           w -> fleet.newDevice(w % fleet.channels.size()).enrol());
       print("device flow", flow);
       Map<String, Object> flowJson = flow.toJson();
@@ -253,7 +253,7 @@ public final class LoadGenerator {
       row.put("serve_ready_s", round1((System.nanoTime() - t0) / 1e9));
       fleet.enrol(o.scaleConcurrency);
       ClosedLoop.Result r = ClosedLoop.run("scale-" + count, o.scaleConcurrency, Duration.ofSeconds(o.scaleWarmup),
-          Duration.ofSeconds(o.scaleMeasure), o.maxRequests, grace(), broker::cpuNanos,
+          Duration.ofSeconds(o.scaleMeasure), o.maxRequests, grace(), broker.pid(),
           w -> fleet.devices.get(w).refreshOrReenrol());
       print("refresh @" + seeded.seeded(), r);
       row.put("refresh", r.toJson());
@@ -308,7 +308,7 @@ public final class LoadGenerator {
       int warmC = Math.min(8, maxLevel);
       OUT.printf("  peer warm-up: %d s at c=%d ...%n", o.peerWarmup, warmC);
       ClosedLoop.Result warm = ClosedLoop.run("peer-warmup", warmC, Duration.ZERO, Duration.ofSeconds(o.peerWarmup),
-          o.maxRequests, grace(), () -> ProcStat.cpuNanos(cfg.pid()), w -> chains.get(w).refreshOrLogin());
+          o.maxRequests, grace(), cfg.pid(), w -> chains.get(w).refreshOrLogin());
       print("peer warm-up (not a result)", warm);
       section.put("warmup_s", o.peerWarmup);
       section.put("warmup_last_rate_note", "rate over the whole warm-up: " + Math.round(warm.rate()) + "/s");
@@ -316,7 +316,7 @@ public final class LoadGenerator {
       section.put("refresh", cells);
       for (int c : o.peerLevels) {
         ClosedLoop.Result r = ClosedLoop.run("peer-c" + c, c, Duration.ofSeconds(o.peerLevelWarmup),
-            Duration.ofSeconds(o.peerMeasure), o.maxRequests, grace(), () -> ProcStat.cpuNanos(cfg.pid()),
+            Duration.ofSeconds(o.peerMeasure), o.maxRequests, grace(), cfg.pid(),
             w -> chains.get(w).refreshOrLogin());
         print("keycloak refresh", r);
         cells.add(r.toJson());
@@ -473,10 +473,11 @@ public final class LoadGenerator {
   private static void print(String what, ClosedLoop.Result r) {
     Latencies l = r.latencies();
     OUT.printf("  %-14s c=%-3d %8.1f/s  p50 %7.2f ms  p95 %7.2f  p99 %7.2f  max %7.2f  errors %d  "
-            + "server CPU %6.1f µs/op (%.2f cores)  loadgen %.2f cores  other %.2f cores%s%n", what,
-        r.concurrency(), r.rate(),
+            + "server CPU %6.1f µs/op (%.2f cores) writes %.1f KiB/op  loadgen %.2f cores  other %.2f cores%s%n",
+        what, r.concurrency(), r.rate(),
         l.percentile(50) / 1e6, l.percentile(95) / 1e6, l.percentile(99) / 1e6, l.max() / 1e6, r.errorCount(),
         r.serverCpuMicrosPerOp(), r.serverCpuNanos() / 1e9 / r.windowSeconds(),
+        r.ok() == 0 ? 0.0 : r.serverWriteBytes() / 1024.0 / r.ok(),
         r.clientCpuNanos() / 1e9 / r.windowSeconds(), r.otherCpuNanos() / 1e9 / r.windowSeconds(),
         r.errors().isEmpty() ? "" : " " + r.errors());
   }

@@ -51,6 +51,26 @@ final class ProcStat {
     }
   }
 
+  /**
+   * {wchar, write_bytes} of {@code pid} from /proc/PID/io: bytes passed to write calls (files and sockets), and
+   * bytes the process caused to be sent to storage. {0, 0} when unreadable.
+   */
+  static long[] io(long pid) {
+    long[] out = new long[2];
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "io"))) {
+        if (line.startsWith("wchar:")) {
+          out[0] = Long.parseLong(line.substring(6).trim());
+        } else if (line.startsWith("write_bytes:")) {
+          out[1] = Long.parseLong(line.substring(12).trim());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return new long[2];
+    }
+    return out;
+  }
+
   /** VmRSS of {@code pid} in MiB, or -1 when unknown. */
   static double rssMiB(long pid) {
     try {

@@ -178,6 +178,8 @@ final class Report {
         + "enrols again before its next request.\n");
     md.append("- `load-gen cores busy` is the load generator's own CPU over the window (it makes one ES256 "
         + "proof per request with Bouncy Castle).\n");
+    md.append("- `KiB written/token` is the server's storage writes (`write_bytes` of /proc/PID/io) over the "
+        + "window per token: what each committed grant costs the database file.\n");
     md.append("- `other cores busy` is the CPU the rest of the machine used during the window (other processes, "
         + "interrupts): above ~0.1 the cell was disturbed by something outside the benchmark.\n");
     for (Object n : notes) {
@@ -187,8 +189,8 @@ final class Report {
   }
 
   private static final String CELL_HEADER = "| c | tokens/s | p50 ms | p95 ms | p99 ms | max ms | errors "
-      + "| broker CPU µs/token | broker cores busy | load-gen cores busy | other cores busy |\n"
-      + "|---|---|---|---|---|---|---|---|---|---|---|\n";
+      + "| broker CPU µs/token | broker KiB written/token | broker cores busy | load-gen cores busy "
+      + "| other cores busy |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 
   private static String cellRow(Map<String, Object> cell) {
     if (cell == null) {
@@ -196,7 +198,8 @@ final class Report {
     }
     return row(cell.get("concurrency"), num(cell.get("per_s")), cell.get("p50_ms"), cell.get("p95_ms"),
         cell.get("p99_ms"), cell.get("max_ms"), cell.get("errors") + errorKinds(cell),
-        cell.get("server_cpu_us_per_op"), cell.get("server_cores_busy"), cell.get("loadgen_cores_busy"),
+        cell.get("server_cpu_us_per_op"), cell.get("server_storage_write_kib_per_op"), cell.get("server_cores_busy"),
+        cell.get("loadgen_cores_busy"),
         cell.get("other_cores_busy"));
   }
 

@@ -138,6 +138,16 @@ final class Seeder {
     return new Outcome(count, seeded, seconds, budgetHit, bytes);
   }
 
+  /** {@code Seeder HOME COUNT [BUDGET_SECONDS]}: seeds a stopped broker's home (for experiments by hand). */
+  public static void main(String[] args) throws Exception {
+    Path home = Path.of(args[0]);
+    long count = Long.parseLong(args[1]);
+    Duration budget = Duration.ofSeconds(args.length > 2 ? Long.parseLong(args[2]) : 600);
+    Outcome o = seed(home, "demo-device", count, budget, System.out);
+    System.out.printf("seeded %,d of %,d in %.1f s (%.0f/s), file %.0f MiB%s%n", o.seeded(), o.requested(),
+        o.seconds(), o.rowsPerSecond(), o.dbBytes() / 1048576.0, o.budgetHit() ? " (budget reached)" : "");
+  }
+
   /** Counts rows (for the report: what the broker actually had in its store). */
   static long countFamilies(Path home) throws SQLException {
     try (Connection c = DriverManager.getConnection(jdbcUrl(home), "", "");

@@ -65,6 +65,7 @@ public final class BrokerApplication implements AutoCloseable {
   private final DpopNonces nonces;
   private final GrpcErrors errors;
   private final JdbcRevocationLog revocationLog;
+  private final JdbcRefreshTokenStore refreshTokens;
   private final RevocationFeed feed;
   private final Revocations revocations;
   private final Introspection introspection;
@@ -87,7 +88,7 @@ public final class BrokerApplication implements AutoCloseable {
     DpopProofValidator proofs = new DpopProofValidator(config.dpopIatWindow(), nonces, clock);
     AccessTokenIssuer issuer = new AccessTokenIssuer(config.issuer(),
         new AccessTokenSigner(() -> context.keys().activeKey()));
-    JdbcRefreshTokenStore refreshTokens = new JdbcRefreshTokenStore(db);
+    refreshTokens = new JdbcRefreshTokenStore(db);
     revocationLog = new JdbcRevocationLog(db);
     feed = new RevocationFeed(revocationLog, clock, config.revocationHeartbeatInterval());
     grants = new TokenGrants(clients, authorizations, devices, refreshTokens, replay, audit, db, proofs, issuer,
@@ -131,7 +132,7 @@ public final class BrokerApplication implements AutoCloseable {
         new DeviceAuthorizationServiceImpl(deviceFlow, errors).bindService(),
         token,
         new JwksServiceImpl(context.keys()).bindService(),
-        new AdminServiceImpl(registry, clients, devices, deviceFlow, revocations, context.keys(), audit,
+        new AdminServiceImpl(registry, clients, devices, refreshTokens, deviceFlow, revocations, context.keys(), audit,
             context.database(), clock, errors).bindService(),
         new RevocationServiceImpl(introspection, feed, errors).bindService());
   }

@@ -16,6 +16,7 @@ import io.tokenbroker.broker.keys.SigningKeyManager;
 import io.tokenbroker.broker.keys.SigningKeyRecord;
 import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
+import io.tokenbroker.broker.refresh.RefreshTokenStore;
 import io.tokenbroker.broker.revocation.Revocations;
 import io.tokenbroker.proto.v1.AdminServiceGrpc;
 import io.tokenbroker.proto.v1.ApproveDeviceAuthorizationRequest;
@@ -39,6 +40,8 @@ import io.tokenbroker.proto.v1.ListDevicesRequest;
 import io.tokenbroker.proto.v1.ListDevicesResponse;
 import io.tokenbroker.proto.v1.ListSigningKeysRequest;
 import io.tokenbroker.proto.v1.ListSigningKeysResponse;
+import io.tokenbroker.proto.v1.RefreshFamilyState;
+import io.tokenbroker.proto.v1.RefreshFamilySummary;
 import io.tokenbroker.proto.v1.ResumeDeviceRequest;
 import io.tokenbroker.proto.v1.ResumeDeviceResponse;
 import io.tokenbroker.proto.v1.RevokeClientDevicesRequest;
@@ -69,6 +72,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final ClientRegistry registry;
   private final ClientStore clients;
   private final DeviceStore devices;
+  private final RefreshTokenStore refreshTokens;
   private final DeviceFlow flow;
   private final Revocations revocations;
   private final SigningKeyManager keys;
@@ -77,11 +81,13 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final Clock clock;
   private final GrpcErrors errors;
 
-  public AdminServiceImpl(ClientRegistry registry, ClientStore clients, DeviceStore devices, DeviceFlow flow,
+  public AdminServiceImpl(ClientRegistry registry, ClientStore clients, DeviceStore devices,
+      RefreshTokenStore refreshTokens, DeviceFlow flow,
       Revocations revocations, SigningKeyManager keys, AuditLog audit, Transactor transactor, Clock clock, GrpcErrors errors) {
     this.registry = registry;
     this.clients = clients;
     this.devices = devices;
+    this.refreshTokens = refreshTokens;
     this.flow = flow;
     this.revocations = revocations;
     this.keys = keys;
@@ -149,7 +155,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         default -> null;
       };
       List<Device> page = devices.list(afterKey(request.getPageToken()), emptyToNull(request.getClientId()), state,
-          emptyToNull(request.getOwner()), size);
+          emptyToNull(request.getOwner()),
+          request.hasLastSeenStartTime() ? Protos.instant(request.getLastSeenStartTime()) : null,
+          request.hasLastSeenEndTime() ? Protos.instant(request.getLastSeenEndTime()) : null, size);
       ListDevicesResponse.Builder b = ListDevicesResponse.newBuilder();
       page.forEach(d -> b.addDevices(toProto(d)));
       if (page.size() == size) {
@@ -161,9 +169,23 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
 
   @Override
   public void getDevice(GetDeviceRequest request, StreamObserver<GetDeviceResponse> observer) {
-    Unary.run(observer, errors, () -> GetDeviceResponse.newBuilder().setDevice(toProto(devices.find(
-        request.getDeviceId()).orElseThrow(() -> new OAuthException(OAuthError.NOT_FOUND, "no such device"))))
-        .build());
+    Unary.run(observer, errors, () -> {
+      Device device = devices.find(request.getDeviceId())
+          .orElseThrow(() -> new OAuthException(OAuthError.NOT_FOUND, "no such device"));
+      io.tokenbroker.proto.v1.Device.Builder b = toProto(device).toBuilder();
+      for (RefreshTokenStore.FamilySummary f : refreshTokens.familiesOfDevice(device.deviceId())) {
+        RefreshFamilySummary.Builder s = RefreshFamilySummary.newBuilder().setFamilyId(f.family().familyId())
+            .setState(RefreshFamilyState.valueOf("REFRESH_FAMILY_STATE_" + f.family().state().name()))
+            .setCreatedAt(Protos.timestamp(f.family().createdAt()))
+            .setAbsoluteExpiresAt(Protos.timestamp(f.family().absoluteExpiresAt()))
+            .setGenerationCount(f.generations());
+        if (f.family().revokedAt() != null) {
+          s.setRevokedAt(Protos.timestamp(f.family().revokedAt()));
+        }
+        b.addRefreshFamilies(s);
+      }
+      return GetDeviceResponse.newBuilder().setDevice(b).build();
+    });
   }
 
   @Override
@@ -263,7 +285,8 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         throw new OAuthException(OAuthError.INVALID_REQUEST, "invalid page_token");
       }
       List<AuditEvent> page = audit.list(afterId, emptyToNull(request.getType()), emptyToNull(request.getDeviceId()),
-          size);
+          request.hasStartTime() ? Protos.instant(request.getStartTime()) : null,
+          request.hasEndTime() ? Protos.instant(request.getEndTime()) : null, size);
       ListAuditEventsResponse.Builder b = ListAuditEventsResponse.newBuilder();
       for (AuditEvent e : page) {
         io.tokenbroker.proto.v1.AuditEvent.Builder pe = io.tokenbroker.proto.v1.AuditEvent.newBuilder()
@@ -286,11 +309,12 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     });
   }
 
+  /** AIP-158: 0 means the default; more than the maximum is coerced to it; negative is an error. */
   private static int pageSize(int requested) {
-    if (requested < 0 || requested > MAX_PAGE) {
-      throw new OAuthException(OAuthError.INVALID_REQUEST, "page_size must be 0-" + MAX_PAGE);
+    if (requested < 0) {
+      throw new OAuthException(OAuthError.INVALID_REQUEST, "page_size must not be negative");
     }
-    return requested == 0 ? DEFAULT_PAGE : requested;
+    return requested == 0 ? DEFAULT_PAGE : Math.min(requested, MAX_PAGE);
   }
 
   private static String pageToken(String lastKey) {
@@ -340,6 +364,12 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     }
     if (d.stateReason() != null) {
       b.setStateReason(d.stateReason());
+    }
+    if (d.userAgent() != null) {
+      b.setUserAgent(d.userAgent());
+    }
+    if (d.lastRefreshAt() != null) {
+      b.setLastRefreshAt(Protos.timestamp(d.lastRefreshAt()));
     }
     return b.build();
   }

@@ -41,6 +41,7 @@ public final class CallGuardInterceptor implements ServerInterceptor {
       Context context = Context.current()
           .withValue(RequestContext.FULL_METHOD, method)
           .withValue(RequestContext.DPOP_PROOFS, proofs)
+          .withValue(RequestContext.USER_AGENT, userAgent(headers))
           .withValue(RequestContext.PEER_CERTIFICATE, chain.isEmpty() ? null : chain.get(0));
       AccessPolicy.Caller caller = AccessPolicy.lookup(method).orElse(null);
       if (caller == null) {
@@ -65,6 +66,18 @@ public final class CallGuardInterceptor implements ServerInterceptor {
     } catch (RuntimeException e) {
       return refuse(call, errors.toStatus(e).getStatus(), errors.toStatus(e).getTrailers());
     }
+  }
+
+  private static final Metadata.Key<String> USER_AGENT =
+      Metadata.Key.of("user-agent", Metadata.ASCII_STRING_MARSHALLER);
+
+  private static String userAgent(Metadata headers) {
+    String ua = headers.get(USER_AGENT);
+    if (ua == null || ua.isBlank()) {
+      return null;
+    }
+    String printable = ua.replaceAll("[^\\x20-\\x7E]", "?");
+    return printable.length() > 256 ? printable.substring(0, 256) : printable;
   }
 
   private static List<String> proofs(Metadata headers) {

@@ -16,6 +16,10 @@ final class Protos {
     return java.time.Duration.ofSeconds(d.getSeconds(), d.getNanos());
   }
 
+  static Instant instant(Timestamp t) {
+    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+  }
+
   static Timestamp timestamp(Instant t) {
     return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
   }

@@ -12,6 +12,8 @@ final class RequestContext {
   static final Context.Key<String> FULL_METHOD = Context.key("tokenbroker-full-method");
   /** The verified TLS client certificate, or null. */
   static final Context.Key<X509Certificate> PEER_CERTIFICATE = Context.key("tokenbroker-peer-certificate");
+  /** The caller's {@code user-agent} metadata, cut to 256 characters, or null. */
+  static final Context.Key<String> USER_AGENT = Context.key("tokenbroker-user-agent");
   /** The authenticated operator's name, for audit events. */
   static final Context.Key<String> OPERATOR = Context.key("tokenbroker-operator");
 

@@ -42,9 +42,10 @@ public final class TokenServiceImpl extends TokenServiceGrpc.TokenServiceImplBas
       List<String> proof = RequestContext.DPOP_PROOFS.get();
       TokenGrants.Tokens tokens = switch (request.getGrantCase()) {
         case DEVICE_CODE -> grants.deviceCode(request.getClientId(), request.getDeviceCode().getDeviceCode(), proof,
-            htu());
+            htu(), RequestContext.USER_AGENT.get());
         case REFRESH_TOKEN -> grants.refresh(request.getClientId(), request.getRefreshToken().getRefreshToken(),
-            request.getRefreshToken().getScopeList(), request.getRefreshToken().getAudienceList(), proof, htu());
+            request.getRefreshToken().getScopeList(), request.getRefreshToken().getAudienceList(), proof, htu(),
+            RequestContext.USER_AGENT.get());
         case GRANT_NOT_SET -> throw new OAuthException(OAuthError.UNSUPPORTED_GRANT_TYPE,
             "set device_code or refresh_token");
       };

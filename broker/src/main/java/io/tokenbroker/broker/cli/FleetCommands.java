@@ -78,8 +78,21 @@ final class FleetCommands {
       if (!d.getStateReason().isEmpty()) {
         out.println("reason: " + d.getStateReason());
       }
+      if (!d.getUserAgent().isEmpty()) {
+        out.println("user agent: " + d.getUserAgent());
+      }
+      out.println("last refresh: " + time(d.getLastRefreshAt()));
+      for (var f : d.getRefreshFamiliesList()) {
+        out.println("refresh family " + f.getFamilyId() + ": " + f.getState().name()
+            .substring("REFRESH_FAMILY_STATE_".length()) + ", " + f.getGenerationCount() + " token(s), created "
+            + time(f.getCreatedAt()) + ", ends " + time(f.getAbsoluteExpiresAt()));
+      }
     }
     out.flush();
+  }
+
+  static Timestamp timestamp(Instant t) {
+    return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
   }
 
   @Command(name = "devices", mixinStandardHelpOptions = true, description = "List, inspect, revoke, suspend, resume devices.",
@@ -100,11 +113,22 @@ final class FleetCommands {
     @Option(names = "--client", description = "Only devices of this client.") String client;
     @Option(names = "--state", description = "Only devices in this state: active, suspended, revoked.") String state;
     @Option(names = "--owner", description = "Only devices of this owner.") String owner;
+    @Option(names = "--silent-for", paramLabel = "DURATION",
+        description = "Only devices not seen for at least this long (ISO-8601, e.g. P7D).") java.time.Duration silentFor;
+    @Option(names = "--seen-within", paramLabel = "DURATION",
+        description = "Only devices seen within this long (ISO-8601, e.g. PT1H).") java.time.Duration seenWithin;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
       ListDevicesRequest.Builder request = ListDevicesRequest.newBuilder().setPageSize(500);
+      Instant now = Instant.now();
+      if (silentFor != null) {
+        request.setLastSeenEndTime(timestamp(now.minus(silentFor)));
+      }
+      if (seenWithin != null) {
+        request.setLastSeenStartTime(timestamp(now.minus(seenWithin)));
+      }
       if (client != null) {
         request.setClientId(client);
       }
@@ -287,6 +311,9 @@ final class FleetCommands {
     @Option(names = "--type", description = "Only events of this type, e.g. device_revoked.") String type;
     @Option(names = "--device", description = "Only events about this device.") String device;
     @Option(names = "--limit", defaultValue = "200", description = "At most this many events (default 200).") int limit;
+    @Option(names = "--since", paramLabel = "INSTANT", description = "Only events at or after this time "
+        + "(ISO-8601, e.g. 2026-11-01T00:00:00Z).") Instant since;
+    @Option(names = "--until", paramLabel = "INSTANT", description = "Only events before this time.") Instant until;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -304,6 +331,12 @@ final class FleetCommands {
         }
         if (device != null) {
           request.setDeviceId(device);
+        }
+        if (since != null) {
+          request.setStartTime(timestamp(since));
+        }
+        if (until != null) {
+          request.setEndTime(timestamp(until));
         }
         ListAuditEventsResponse r = connection.call(s -> s.listAuditEvents(request.build()));
         events.addAll(r.getAuditEventsList());

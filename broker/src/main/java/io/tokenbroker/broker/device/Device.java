@@ -3,7 +3,11 @@ package io.tokenbroker.broker.device;
 import java.time.Instant;
 import java.util.Set;
 
-/** A device that completed the device flow: the subject of its tokens, bound to its key or certificate. */
+/**
+ * A device that completed the device flow: the subject of its tokens, bound to its key or certificate.
+ * {@code userAgent} is what its agent last sent (with the firmware version); {@code lastRefreshAt} is null
+ * until it first refreshes.
+ */
 public record Device(
     String deviceId,
     String clientId,
@@ -16,7 +20,9 @@ public record Device(
     Instant createdAt,
     Instant lastSeenAt,
     Instant stateChangedAt,
-    String stateReason) {
+    String stateReason,
+    String userAgent,
+    Instant lastRefreshAt) {
 
   public enum State { ACTIVE, SUSPENDED, REVOKED }
 

@@ -10,10 +10,15 @@ public interface DeviceStore {
 
   Optional<Device> find(String deviceId);
 
-  /** Devices ordered by id after {@code afterDeviceId} (null = from the start); null filters match all. */
-  List<Device> list(String afterDeviceId, String clientId, Device.State state, String owner, int limit);
+  /**
+   * Devices ordered by id after {@code afterDeviceId} (null = from the start); null filters match all;
+   * {@code seenFrom} inclusive, {@code seenUntil} exclusive bounds on the last-seen time.
+   */
+  List<Device> list(String afterDeviceId, String clientId, Device.State state, String owner, Instant seenFrom,
+      Instant seenUntil, int limit);
 
-  void touch(String deviceId, Instant lastSeenAt);
+  /** A successful refresh: last seen and last refresh become {@code now}; the user agent is kept if given. */
+  void recordRefresh(String deviceId, Instant now, String userAgent);
 
   /** The device, locked until the caller's transaction ends. */
   Optional<Device> lock(String deviceId);

@@ -100,8 +100,9 @@ public final class TokenGrants {
    * RFC 8628 §3.4: the device polls with its device code and a DPoP proof for {@code htu}.
    *
    * @param proof the values of the request's {@code dpop} metadata (exactly one is valid)
+   * @param userAgent the caller's {@code user-agent} (bounded), or null
    */
-  public Tokens deviceCode(String clientId, String deviceCode, List<String> proof, String htu) {
+  public Tokens deviceCode(String clientId, String deviceCode, List<String> proof, String htu, String userAgent) {
     Client client = knownClient(clientId);
     requireOpaque(deviceCode, "device_code");
     DpopProof dpop = validateProof(proof, htu, clientId);
@@ -140,7 +141,7 @@ public final class TokenGrants {
             .device(found.deviceId()).detail("authorization_id", found.id()).build());
         return refused(OAuthError.INVALID_GRANT, "the device code was already used");
       }
-      return new Outcome.Issued(issueFirstTokens(client, poll.next(), dpop, now));
+      return new Outcome.Issued(issueFirstTokens(client, poll.next(), dpop, userAgent, now));
     }));
     if (outcome instanceof Outcome.Refused r) {
       throw r.error();
@@ -154,7 +155,7 @@ public final class TokenGrants {
    * grace retry of a lost response (see {@link RefreshRotation}).
    */
   public Tokens refresh(String clientId, String refreshToken, List<String> scopes, List<String> audiences,
-      List<String> proof, String htu) {
+      List<String> proof, String htu, String userAgent) {
     Client client = knownClient(clientId);
     requireOpaque(refreshToken, "refresh_token");
     DpopProof dpop = validateProof(proof, htu, clientId);
@@ -209,7 +210,7 @@ public final class TokenGrants {
           RefreshToken.Status.ACTIVE, now, idleExpiry, null, presented.tokenHash()));
       AccessTokenIssuer.AccessToken access = issuer.issue(device.deviceId(), clientId, grantedScopes,
           grantedAudiences, family.jkt(), family.familyId(), client.accessTokenLifetime(), now);
-      devices.touch(device.deviceId(), now);
+      devices.recordRefresh(device.deviceId(), now, userAgent);
       audit.record(AuditEvent.success(auditType, "device", now).client(clientId).device(device.deviceId())
           .detail("grant_type", "refresh_token").detail("jti", access.jti()).detail("jkt", dpop.jkt())
           .detail("family", family.familyId()).detail("generation", Integer.toString(generation)).build());
@@ -236,9 +237,10 @@ public final class TokenGrants {
         .device(family.deviceId()).detail("family", family.familyId()).detail("reason", why).build());
   }
 
-  private Tokens issueFirstTokens(Client client, DeviceAuthorization consumed, DpopProof dpop, Instant now) {
+  private Tokens issueFirstTokens(Client client, DeviceAuthorization consumed, DpopProof dpop, String userAgent,
+      Instant now) {
     devices.insert(new Device(consumed.deviceId(), client.clientId(), consumed.owner(), Device.State.ACTIVE,
-        dpop.jkt(), null, consumed.scopes(), consumed.audiences(), now, now, now, null));
+        dpop.jkt(), null, consumed.scopes(), consumed.audiences(), now, now, now, null, userAgent, null));
     RefreshFamily family = new RefreshFamily(UUID.randomUUID().toString(), consumed.deviceId(), client.clientId(),
         consumed.scopes(), consumed.audiences(), dpop.jkt(), null, RefreshFamily.State.ACTIVE, now,
         now.plus(client.refreshAbsoluteLifetime()), null);

@@ -36,6 +36,12 @@ public interface RefreshTokenStore {
   /** The family and every ACTIVE token of it become REVOKED; false when it already was. */
   boolean revokeFamily(String familyId, Instant now);
 
+  /** A family and how many tokens it has issued, for operators. */
+  record FamilySummary(RefreshFamily family, int generations) {}
+
+  /** Every family of the device, newest first. */
+  List<FamilySummary> familiesOfDevice(String deviceId);
+
   /** The ids of the device's ACTIVE families. */
   List<String> activeFamiliesOfDevice(String deviceId);
 }

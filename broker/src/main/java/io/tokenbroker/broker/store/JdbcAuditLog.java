@@ -4,6 +4,7 @@ import io.tokenbroker.broker.audit.AuditEvent;
 import io.tokenbroker.broker.audit.AuditLog;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,17 +40,20 @@ public final class JdbcAuditLog implements AuditLog {
   }
 
   @Override
-  public List<AuditEvent> list(long afterId, String type, String deviceId, int limit) {
+  public List<AuditEvent> list(long afterId, String type, String deviceId, Instant from, Instant until, int limit) {
     return db.inTransaction(conn -> {
       try (PreparedStatement ps = conn.prepareStatement("SELECT id, occurred_at, type, actor, client_id, device_id, "
-          + "outcome, details FROM audit_events WHERE id > ? AND (? IS NULL OR type = ?) "
-          + "AND (? IS NULL OR device_id = ?) ORDER BY id FETCH FIRST ? ROWS ONLY")) {
+          + "outcome, details FROM audit_events WHERE id > ? AND (CAST(? AS VARCHAR) IS NULL OR type = ?) "
+          + "AND (CAST(? AS VARCHAR) IS NULL OR device_id = ?) AND occurred_at >= ? AND occurred_at < ? "
+          + "ORDER BY id FETCH FIRST ? ROWS ONLY")) {
         ps.setLong(1, afterId);
         ps.setString(2, type);
         ps.setString(3, type);
         ps.setString(4, deviceId);
         ps.setString(5, deviceId);
-        ps.setInt(6, limit);
+        ps.setObject(6, Sql.ts(from == null ? Instant.EPOCH : from));
+        ps.setObject(7, Sql.ts(until == null ? Instant.parse("9999-01-01T00:00:00Z") : until));
+        ps.setInt(8, limit);
         try (ResultSet rs = ps.executeQuery()) {
           List<AuditEvent> out = new ArrayList<>();
           while (rs.next()) {

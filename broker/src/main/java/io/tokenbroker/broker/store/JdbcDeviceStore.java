@@ -13,7 +13,7 @@ import java.util.Optional;
 /** {@link DeviceStore} in the {@code devices} table. */
 public final class JdbcDeviceStore implements DeviceStore {
   private static final String COLUMNS = "device_id, client_id, owner, state, jkt, x5t_s256, scopes, audiences, "
-      + "created_at, last_seen_at, state_changed_at, state_reason";
+      + "created_at, last_seen_at, state_changed_at, state_reason, user_agent, last_refresh_at";
   private final Database db;
 
   public JdbcDeviceStore(Database db) {
@@ -24,7 +24,7 @@ public final class JdbcDeviceStore implements DeviceStore {
   public void insert(Device d) {
     db.inTransaction(conn -> {
       try (PreparedStatement ps = conn.prepareStatement(
-          "INSERT INTO devices (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+          "INSERT INTO devices (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         ps.setString(1, d.deviceId());
         ps.setString(2, d.clientId());
         ps.setString(3, d.owner());
@@ -37,6 +37,8 @@ public final class JdbcDeviceStore implements DeviceStore {
         ps.setObject(10, Sql.ts(d.lastSeenAt()));
         ps.setObject(11, Sql.ts(d.stateChangedAt()));
         ps.setString(12, d.stateReason());
+        ps.setString(13, d.userAgent());
+        ps.setObject(14, Sql.ts(d.lastRefreshAt()));
         return ps.executeUpdate();
       }
     });
@@ -55,10 +57,12 @@ public final class JdbcDeviceStore implements DeviceStore {
   }
 
   @Override
-  public List<Device> list(String afterDeviceId, String clientId, Device.State state, String owner, int limit) {
+  public List<Device> list(String afterDeviceId, String clientId, Device.State state, String owner, Instant seenFrom,
+      Instant seenUntil, int limit) {
     return db.inTransaction(conn -> {
       try (PreparedStatement ps = conn.prepareStatement("SELECT " + COLUMNS + " FROM devices WHERE device_id > ? "
-          + "AND (? IS NULL OR client_id = ?) AND (? IS NULL OR state = ?) AND (? IS NULL OR owner = ?) "
+          + "AND (CAST(? AS VARCHAR) IS NULL OR client_id = ?) AND (CAST(? AS VARCHAR) IS NULL OR state = ?) "
+          + "AND (CAST(? AS VARCHAR) IS NULL OR owner = ?) AND last_seen_at >= ? AND last_seen_at < ? "
           + "ORDER BY device_id FETCH FIRST ? ROWS ONLY")) {
         ps.setString(1, afterDeviceId == null ? "" : afterDeviceId);
         ps.setString(2, clientId);
@@ -67,7 +71,9 @@ public final class JdbcDeviceStore implements DeviceStore {
         ps.setString(5, state == null ? null : state.name());
         ps.setString(6, owner);
         ps.setString(7, owner);
-        ps.setInt(8, limit);
+        ps.setObject(8, Sql.ts(seenFrom == null ? Instant.EPOCH : seenFrom));
+        ps.setObject(9, Sql.ts(seenUntil == null ? Instant.parse("9999-01-01T00:00:00Z") : seenUntil));
+        ps.setInt(10, limit);
         try (ResultSet rs = ps.executeQuery()) {
           List<Device> out = new ArrayList<>();
           while (rs.next()) {
@@ -80,11 +86,14 @@ public final class JdbcDeviceStore implements DeviceStore {
   }
 
   @Override
-  public void touch(String deviceId, Instant lastSeenAt) {
+  public void recordRefresh(String deviceId, Instant now, String userAgent) {
     db.inTransaction(conn -> {
-      try (PreparedStatement ps = conn.prepareStatement("UPDATE devices SET last_seen_at = ? WHERE device_id = ?")) {
-        ps.setObject(1, Sql.ts(lastSeenAt));
-        ps.setString(2, deviceId);
+      try (PreparedStatement ps = conn.prepareStatement("UPDATE devices SET last_seen_at = ?, last_refresh_at = ?, "
+          + "user_agent = COALESCE(?, user_agent) WHERE device_id = ?")) {
+        ps.setObject(1, Sql.ts(now));
+        ps.setObject(2, Sql.ts(now));
+        ps.setString(3, userAgent);
+        ps.setString(4, deviceId);
         return ps.executeUpdate();
       }
     });
@@ -94,7 +103,8 @@ public final class JdbcDeviceStore implements DeviceStore {
     return new Device(rs.getString("device_id"), rs.getString("client_id"), rs.getString("owner"),
         Device.State.valueOf(rs.getString("state")), rs.getString("jkt"), rs.getString("x5t_s256"),
         Sql.split(rs.getString("scopes")), Sql.split(rs.getString("audiences")), Sql.instant(rs, "created_at"),
-        Sql.instant(rs, "last_seen_at"), Sql.instant(rs, "state_changed_at"), rs.getString("state_reason"));
+        Sql.instant(rs, "last_seen_at"), Sql.instant(rs, "state_changed_at"), rs.getString("state_reason"),
+        rs.getString("user_agent"), Sql.instant(rs, "last_refresh_at"));
   }
 
   @Override

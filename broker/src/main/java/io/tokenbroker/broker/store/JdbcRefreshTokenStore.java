@@ -160,6 +160,29 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
   }
 
   @Override
+  public List<FamilySummary> familiesOfDevice(String deviceId) {
+    return db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT f.family_id, f.device_id, f.client_id, f.scopes, "
+          + "f.audiences, f.jkt, f.x5t_s256, f.state, f.created_at, f.absolute_expires_at, f.revoked_at, "
+          + "(SELECT MAX(t.generation) FROM refresh_tokens t WHERE t.family_id = f.family_id) AS generations "
+          + "FROM refresh_families f WHERE f.device_id = ? ORDER BY f.created_at DESC")) {
+        ps.setString(1, deviceId);
+        try (ResultSet rs = ps.executeQuery()) {
+          List<FamilySummary> out = new ArrayList<>();
+          while (rs.next()) {
+            out.add(new FamilySummary(new RefreshFamily(rs.getString("family_id"), rs.getString("device_id"),
+                rs.getString("client_id"), Sql.split(rs.getString("scopes")), Sql.split(rs.getString("audiences")),
+                rs.getString("jkt"), rs.getString("x5t_s256"), RefreshFamily.State.valueOf(rs.getString("state")),
+                Sql.instant(rs, "created_at"), Sql.instant(rs, "absolute_expires_at"), Sql.instant(rs, "revoked_at")),
+                rs.getInt("generations")));
+          }
+          return out;
+        }
+      }
+    });
+  }
+
+  @Override
   public List<String> activeFamiliesOfDevice(String deviceId) {
     return db.inTransaction(conn -> {
       try (PreparedStatement ps = conn.prepareStatement("SELECT family_id FROM refresh_families WHERE device_id = ? "

@@ -350,6 +350,46 @@ class RevocationTests {
   }
 
   @Test
+  void getDeviceShowsItsFamiliesUserAgentAndLastRefreshAndListFiltersByLastSeen() throws Exception {
+    Enrolled quiet = enrol();
+    clock.advance(Duration.ofDays(8));
+    Enrolled busy = enrol();
+    ManagedChannel agent = broker.channel("tokenbroker-agent/0.1 firmware/2.4.1");
+    Metadata proof = new Metadata();
+    proof.put(Metadata.Key.of("dpop", Metadata.ASCII_STRING_MARSHALLER),
+        busy.key().proof(InProcessBroker.tokenHtu(), clock.instant(), h -> h, c -> c));
+    TokenServiceGrpc.newBlockingStub(agent).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(proof))
+        .token(TokenRequest.newBuilder().setClientId(InProcessBroker.CLIENT)
+            .setRefreshToken(RefreshTokenGrant.newBuilder().setRefreshToken(busy.tokens().getRefreshToken())).build());
+    agent.shutdownNow();
+
+    ManagedChannel ch = broker.tlsChannel(Caller.OPERATOR);
+    try {
+      var admin = AdminServiceGrpc.newBlockingStub(ch);
+      var device = admin.getDevice(io.tokenbroker.proto.v1.GetDeviceRequest.newBuilder()
+          .setDeviceId(busy.tokens().getDeviceId()).build()).getDevice();
+      assertThat(device.getUserAgent()).contains("firmware/2.4.1");
+      assertThat(device.getLastRefreshAt().getSeconds()).isEqualTo(clock.instant().getEpochSecond());
+      assertThat(device.getRefreshFamiliesList()).singleElement().satisfies(f -> {
+        assertThat(f.getGenerationCount()).isEqualTo(2);
+        assertThat(f.getState().name()).isEqualTo("REFRESH_FAMILY_STATE_ACTIVE");
+      });
+      var silent = admin.listDevices(ListDevicesRequest.newBuilder().setLastSeenEndTime(
+          com.google.protobuf.Timestamp.newBuilder().setSeconds(clock.instant().minus(Duration.ofDays(7))
+              .getEpochSecond())).build());
+      assertThat(silent.getDevicesList()).extracting(io.tokenbroker.proto.v1.Device::getDeviceId)
+          .containsExactly(quiet.tokens().getDeviceId());
+      var recent = admin.listDevices(ListDevicesRequest.newBuilder().setLastSeenStartTime(
+          com.google.protobuf.Timestamp.newBuilder().setSeconds(clock.instant().minusSeconds(60).getEpochSecond()))
+          .setPageSize(100_000).build());
+      assertThat(recent.getDevicesList()).extracting(io.tokenbroker.proto.v1.Device::getDeviceId)
+          .containsExactly(busy.tokens().getDeviceId());
+    } finally {
+      ch.shutdownNow();
+    }
+  }
+
+  @Test
   void operatorRevokeDeviceRpcOverTlsRecordsTheReason() throws Exception {
     Enrolled d = enrol();
     ManagedChannel ch = broker.tlsChannel(Caller.OPERATOR);

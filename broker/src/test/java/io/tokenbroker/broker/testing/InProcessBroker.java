@@ -36,11 +36,13 @@ public final class InProcessBroker implements AutoCloseable {
   private final BrokerServer server;
   private final ManagedChannel channel;
   private final Path dir;
+  private final String name;
   private BrokerServer tlsServer;
 
   private InProcessBroker(BrokerContext context, BrokerApplication application, BrokerServer server,
-      ManagedChannel channel, Path dir) {
+      ManagedChannel channel, Path dir, String name) {
     this.dir = dir;
+    this.name = name;
     this.context = context;
     this.application = application;
     this.server = server;
@@ -62,7 +64,7 @@ public final class InProcessBroker implements AutoCloseable {
     BrokerServer server = new BrokerServer(InProcessServerBuilder.forName(name).directExecutor(),
         application.services(), application.callGuard()).start();
     ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    return new InProcessBroker(context, application, server, channel, dir);
+    return new InProcessBroker(context, application, server, channel, dir, name);
   }
 
   /** Which client certificate a TLS channel presents. */
@@ -102,6 +104,11 @@ public final class InProcessBroker implements AutoCloseable {
 
   public ManagedChannel channel() {
     return channel;
+  }
+
+  /** A new in-process channel whose calls carry {@code userAgent} (the caller closes it). */
+  public ManagedChannel channel(String userAgent) {
+    return InProcessChannelBuilder.forName(name).directExecutor().userAgent(userAgent).build();
   }
 
   public DeviceAuthorizationServiceGrpc.DeviceAuthorizationServiceBlockingStub deviceAuthorization() {
