@@ -66,6 +66,7 @@ public final class BrokerApplication implements AutoCloseable {
   private final GrpcErrors errors;
   private final JdbcRevocationLog revocationLog;
   private final JdbcRefreshTokenStore refreshTokens;
+  private final JdbcDeviceAuthorizationStore authorizations;
   private final RevocationFeed feed;
   private final Revocations revocations;
   private final Introspection introspection;
@@ -80,7 +81,7 @@ public final class BrokerApplication implements AutoCloseable {
     devices = new JdbcDeviceStore(db);
     audit = new JdbcAuditLog(db);
     replay = new JdbcDpopReplayCache(db);
-    JdbcDeviceAuthorizationStore authorizations = new JdbcDeviceAuthorizationStore(db);
+    authorizations = new JdbcDeviceAuthorizationStore(db);
     registry = new ClientRegistry(clients, audit, db, clock);
     deviceFlow = new DeviceFlow(clients, authorizations, audit, db, new DeviceFlow.Settings(
         config.deviceCodeLifetime(), config.devicePollInterval(), config.verificationUri()), clock);
@@ -145,7 +146,10 @@ public final class BrokerApplication implements AutoCloseable {
     return new CallGuardInterceptor(new ClientCertificateAuthenticator(cas), errors);
   }
 
-  /** Periodic housekeeping: key lifecycle and expired DPoP replay records. */
+  /**
+   * Periodic housekeeping: key lifecycle, expired DPoP replay records, and device authorizations a day after
+   * they expired (their codes can no longer be redeemed; the audit log keeps what happened).
+   */
   public void maintain() {
     try {
       context.keys().maintain();
@@ -154,8 +158,9 @@ public final class BrokerApplication implements AutoCloseable {
     }
     try {
       int purged = replay.purgeExpired(clock.instant());
-      if (purged > 0) {
-        log.debug("purged {} expired DPoP replay records", purged);
+      int authorizationsPurged = authorizations.purgeExpired(clock.instant().minus(java.time.Duration.ofDays(1)));
+      if (purged + authorizationsPurged > 0) {
+        log.debug("purged {} DPoP replay records and {} device authorizations", purged, authorizationsPurged);
       }
     } catch (RuntimeException e) {
       log.error("DPoP replay purge failed: {}", e.getClass().getSimpleName());

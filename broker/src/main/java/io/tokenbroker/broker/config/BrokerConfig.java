@@ -196,8 +196,14 @@ public final class BrokerConfig {
     } catch (IllegalArgumentException e) {
       throw invalid(ConfigKey.KEYS_ALGORITHM, e.getMessage());
     }
+    Duration retention = duration(ConfigKey.KEYS_RETIRED_RETENTION);
+    if (retention.compareTo(Duration.ofMinutes(61)) < 0) {
+      // Clients may give access tokens up to one hour; a key must outlive every token it signed.
+      throw invalid(ConfigKey.KEYS_RETIRED_RETENTION, "must be at least PT61M (the longest access-token "
+          + "lifetime, one hour, plus clock skew)");
+    }
     return new KeyLifecycleSettings(algorithm, duration(ConfigKey.KEYS_ROTATION_PERIOD),
-        duration(ConfigKey.KEYS_NEXT_PUBLICATION_LEAD), duration(ConfigKey.KEYS_RETIRED_RETENTION));
+        duration(ConfigKey.KEYS_NEXT_PUBLICATION_LEAD), retention);
   }
 
   public Duration dpopIatWindow() {

@@ -23,7 +23,7 @@ public enum ConfigKey {
   KEYS_ROTATION_PERIOD("keys.rotation-period", "P30D", "automatic rotation period (PT0S = only by hand)"),
   KEYS_NEXT_PUBLICATION_LEAD("keys.next-publication-lead", "P1D",
       "how long a NEXT key is published before automatic rotation activates it"),
-  KEYS_RETIRED_RETENTION("keys.retired-retention", "PT1H",
+  KEYS_RETIRED_RETENTION("keys.retired-retention", "PT2H",
       "how long a RETIRED key stays in the JWKS: at least the longest token lifetime plus clock skew"),
   DPOP_IAT_WINDOW("dpop.iat-window", "PT60S", "how far a DPoP proof's iat may be from the server's time, either way"),
   DPOP_NONCE_REQUIRED("dpop.nonce-required", "false", "require server-provided DPoP nonces (RFC 9449 §8)"),

@@ -11,4 +11,7 @@ public interface DeviceAuthorizationStore {
   Optional<DeviceAuthorization> lockByUserCodeHash(String userCodeHash);
 
   void update(DeviceAuthorization authorization);
+
+  /** Deletes authorizations that expired before {@code before}; returns how many. */
+  int purgeExpired(java.time.Instant before);
 }

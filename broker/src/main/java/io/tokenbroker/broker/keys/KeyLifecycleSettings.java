@@ -30,9 +30,12 @@ public record KeyLifecycleSettings(
     }
   }
 
-  /** ES256, rotated every 30 days, NEXT published a day ahead, RETIRED kept an hour. */
+  /**
+   * ES256, rotated every 30 days, NEXT published a day ahead, RETIRED kept two hours (access tokens live at
+   * most one hour, plus verifiers' clock skew).
+   */
   public static KeyLifecycleSettings defaults() {
     return new KeyLifecycleSettings(SigningAlgorithm.ES256, Duration.ofDays(30), Duration.ofDays(1),
-        Duration.ofHours(1));
+        Duration.ofHours(2));
   }
 }

@@ -93,4 +93,14 @@ public final class JdbcDeviceAuthorizationStore implements DeviceAuthorizationSt
         Sql.instant(rs, "last_polled_at"), Sql.instant(rs, "decided_at"), rs.getString("owner"),
         rs.getString("device_id"));
   }
+
+  @Override
+  public int purgeExpired(java.time.Instant before) {
+    return db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("DELETE FROM device_authorizations WHERE expires_at < ?")) {
+        ps.setObject(1, Sql.ts(before));
+        return ps.executeUpdate();
+      }
+    });
+  }
 }

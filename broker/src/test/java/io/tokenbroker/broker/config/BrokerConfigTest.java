@@ -57,6 +57,12 @@ class BrokerConfigTest {
   }
 
   @Test
+  void loadWhenRetiredKeysWouldVanishBeforeTheirTokensExpireThenRefused() {
+    assertThatThrownBy(() -> load("keys.retired-retention=PT30M\n"))
+        .hasMessageContaining("'keys.retired-retention' must be at least PT61M");
+  }
+
+  @Test
   void loadWhenUnknownAlgorithmThenRefused() {
     assertThatThrownBy(() -> load("keys.algorithm=HS256\n")).hasMessageContaining("unsupported signing algorithm");
   }
