@@ -58,6 +58,11 @@ public final class DpopProofValidator {
   private final Duration iatWindow;
   private final Clock clock;
   private final DpopNonces nonces;
+  /**
+   * Verifiers with their public keys already decoded into Bouncy Castle form, by RFC 7638 thumbprint: a device
+   * proves with the same key for years, and preparing the key is half the cost of a proof check (DESIGN.md).
+   */
+  private final PreparedVerifiers verifiers = new PreparedVerifiers(10_000);
 
   /**
    * @param iatWindow how far a proof's {@code iat} may be from now, either way
@@ -127,7 +132,10 @@ public final class DpopProofValidator {
     if (jwk.isPrivate()) {
       throw invalid("the DPoP proof's jwk must not contain a private key");
     }
-    JWSVerifier verifier = verifierFor(header.getAlgorithm(), expectedCurve, jwk);
+    JWK publicJwk = jwk.toPublicJWK();
+    String jkt = JwkThumbprint.sha256(publicJwk);
+    requireKeyMatchesAlgorithm(header.getAlgorithm(), expectedCurve, publicJwk);
+    JWSVerifier verifier = verifiers.get(jkt, () -> verifierFor(header.getAlgorithm(), expectedCurve, publicJwk));
     // Check 7: the signature verifies with that key.
     try {
       if (!jwt.verify(verifier)) {
@@ -173,7 +181,17 @@ public final class DpopProofValidator {
             "the authorization server requires a DPoP nonce; use the one in the 'dpop-nonce' metadata");
       }
     }
-    return new DpopProof(JwkThumbprint.sha256(jwk.toPublicJWK()), jti, iat);
+    return new DpopProof(jkt, jti, iat);
+  }
+
+  /** The jwk's type and curve must fit the algorithm before a (cached) verifier is used for it. */
+  private static void requireKeyMatchesAlgorithm(JWSAlgorithm alg, Curve expectedCurve, JWK jwk) {
+    boolean fits = (jwk instanceof ECKey ec && alg.getName().startsWith("ES") && expectedCurve.equals(ec.getCurve()))
+        || (jwk instanceof OctetKeyPair okp && JWSAlgorithm.EdDSA.equals(alg) && expectedCurve.equals(okp.getCurve()))
+        || (jwk instanceof RSAKey && alg.getName().startsWith("PS"));
+    if (!fits) {
+      throw invalid("the DPoP proof's jwk type or curve does not match alg " + alg);
+    }
   }
 
   private static JWSVerifier verifierFor(JWSAlgorithm alg, Curve expectedCurve, JWK jwk) {
