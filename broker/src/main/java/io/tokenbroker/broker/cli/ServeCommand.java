@@ -68,7 +68,7 @@ final class ServeCommand implements Runnable {
       web = new BrokerWebServer(config.httpsHost(), config.httpsPort(), tlsStore, storePassword, context.keys())
           .start();
     } catch (Exception e) {
-      stopQuietly(grpc, web, context);
+      stopQuietly(grpc, web, app, context);
       throw new BrokerFailure(BrokerFailure.EXIT_CONFIG, "cannot start the listeners: " + rootMessage(e), e);
     }
     maintenance.scheduleWithFixedDelay(app::maintain, 1, 1, TimeUnit.MINUTES);
@@ -80,8 +80,9 @@ final class ServeCommand implements Runnable {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("stopping");
       maintenance.shutdownNow();
-      running.close();
-      stopQuietly(grpcServer, webServer, context);
+      // Streams end first (they never finish on their own); then in-flight grants drain; then the writer stops.
+      running.revocationFeed().close();
+      stopQuietly(grpcServer, webServer, running, context);
       stopped.countDown();
     }, "shutdown"));
     log.info("active signing key {} ({})", context.keys().activeKey().kid(), context.keys().activeKey().algorithm());
@@ -129,7 +130,8 @@ final class ServeCommand implements Runnable {
         .maxInboundMetadataSize(MAX_METADATA_BYTES);
   }
 
-  private static void stopQuietly(BrokerServer grpc, BrokerWebServer web, BrokerContext context) {
+  private static void stopQuietly(BrokerServer grpc, BrokerWebServer web, BrokerApplication app,
+      BrokerContext context) {
     try {
       if (grpc != null) {
         grpc.stop();
@@ -140,6 +142,9 @@ final class ServeCommand implements Runnable {
     } catch (Exception e) {
       log.warn("error while stopping listeners: {}", e.getMessage());
     } finally {
+      if (app != null) {
+        app.close();
+      }
       context.close();
     }
   }

@@ -131,6 +131,11 @@ public final class Database implements AutoCloseable, Transactor {
     }
   }
 
+  /** The connection of the transaction open on this thread, or null. */
+  Connection currentConnection() {
+    return current.get();
+  }
+
   private static void rollbackQuietly(Connection connection, Throwable cause) {
     try {
       connection.rollback();
