@@ -164,11 +164,16 @@ final class BrokerProcess implements AutoCloseable {
     }
   }
 
+  /** SIGKILL if it is still running (after a failure); {@link #stop} is the orderly way. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     if (process.isAlive()) {
       process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

@@ -24,7 +24,8 @@ final class ClosedLoop {
   /** What was measured in the window. */
   record Result(String name, int concurrency, double windowSeconds, long ok, Map<String, Long> errors,
       Latencies latencies, long serverCpuNanos, long clientCpuNanos, long machineBusyNanos, long serverWchar,
-      long serverWriteBytes, boolean countBoundHit, int stuckWorkers) {
+      long serverWriteBytes, long serverJitNanos, long serverGcNanos, String otherTop, boolean countBoundHit,
+      int stuckWorkers) {
     double rate() {
       return ok / windowSeconds;
     }
@@ -56,9 +57,12 @@ final class ClosedLoop {
       m.put("server_cores_busy", Math.round(serverCpuNanos / 1e9 / windowSeconds * 100) / 100.0);
       m.put("loadgen_cpu_us_per_op", Math.round(clientCpuMicrosPerOp() * 10) / 10.0);
       m.put("loadgen_cores_busy", Math.round(clientCpuNanos / 1e9 / windowSeconds * 100) / 100.0);
+      m.put("server_jit_cores_busy", Math.round(serverJitNanos / 1e9 / windowSeconds * 100) / 100.0);
+      m.put("server_gc_cores_busy", Math.round(serverGcNanos / 1e9 / windowSeconds * 100) / 100.0);
       m.put("server_write_syscall_kib_per_op", ok == 0 ? 0 : Math.round(serverWchar / 1024.0 / ok * 10) / 10.0);
       m.put("server_storage_write_kib_per_op", ok == 0 ? 0 : Math.round(serverWriteBytes / 1024.0 / ok * 10) / 10.0);
       m.put("other_cores_busy", Math.round(otherCpuNanos() / 1e9 / windowSeconds * 100) / 100.0);
+      m.put("other_top_processes", otherTop);
       m.put("error_kinds", new TreeMap<>(errors));
       if (countBoundHit) {
         m.put("note", "request count bound reached before the window ended");
@@ -130,13 +134,17 @@ final class ClosedLoop {
     long cpuClient0 = ProcStat.selfCpuNanos();
     long cpuServer0 = serverPid < 0 ? 0 : ProcStat.cpuNanos(serverPid);
     long[] io0 = serverPid < 0 ? new long[2] : ProcStat.io(serverPid);
+    long[] jit0 = serverPid < 0 ? new long[2] : ProcStat.jitAndGcNanos(serverPid);
+    var procs0 = ProcStat.allProcesses();
     long machine0 = ProcStat.machineBusyNanos();
     long windowStart = System.nanoTime();
     Thread.sleep(window.toMillis());
     long windowEnd = System.nanoTime();
     long machine1 = ProcStat.machineBusyNanos();
+    var procs1 = ProcStat.allProcesses();
     long cpuServer1 = serverPid < 0 ? 0 : ProcStat.cpuNanos(serverPid);
     long[] io1 = serverPid < 0 ? new long[2] : ProcStat.io(serverPid);
+    long[] jit1 = serverPid < 0 ? new long[2] : ProcStat.jitAndGcNanos(serverPid);
     long cpuClient1 = ProcStat.selfCpuNanos();
     stopFlag.set(true);
     long joinDeadline = System.nanoTime() + grace.toNanos();
@@ -172,7 +180,8 @@ final class ClosedLoop {
     }
     return new Result(name, concurrency, (windowEnd - windowStart) / 1e9, ok, errors, new Latencies(lat, k),
         cpuServer1 - cpuServer0, cpuClient1 - cpuClient0, machine1 - machine0, io1[0] - io0[0],
-        io1[1] - io0[1], started.get() > maxOps, stuck);
+        io1[1] - io0[1], jit1[0] - jit0[0], jit1[1] - jit0[1], ProcStat.topOthers(procs0, procs1, java.util.Set.of(ProcessHandle.current().pid(), serverPid),
+            (windowEnd - windowStart) / 1e9, 4), started.get() > maxOps, stuck);
   }
 
   /** A short name for a failure: the gRPC code and the ErrorInfo reason, or the exception's class. */

@@ -28,7 +28,7 @@ final class KeycloakPeer {
   private static final Pattern ERROR = Pattern.compile("\"error\"\\s*:\\s*\"([^\"]+)\"");
 
   record Config(String baseUrl, String realm, String clientId, String username, String password, long pid,
-      String version, String javaHome) {
+      String version, String javaHome, String readySeconds) {
     String tokenUrl() {
       return baseUrl + "/realms/" + realm + "/protocol/openid-connect/token";
     }
@@ -44,7 +44,8 @@ final class KeycloakPeer {
     }
     return new Config(env.get("KEYCLOAK_URL"), env.get("KEYCLOAK_REALM"), env.get("KEYCLOAK_CLIENT"),
         env.get("KEYCLOAK_USER"), env.get("KEYCLOAK_PASSWORD"), Long.parseLong(env.get("KEYCLOAK_PID")),
-        env.getOrDefault("KEYCLOAK_VERSION", "?"), env.getOrDefault("KEYCLOAK_JAVA_HOME", "?"));
+        env.getOrDefault("KEYCLOAK_VERSION", "?"), env.getOrDefault("KEYCLOAK_JAVA_HOME", "?"),
+        env.getOrDefault("KEYCLOAK_READY_SECONDS", "?"));
   }
 
   private final Config config;

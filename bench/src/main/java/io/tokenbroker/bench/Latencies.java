@@ -49,7 +49,8 @@ final class Latencies {
         "max_ms", ms(max()), "mean_ms", ms((long) meanNanos()));
   }
 
+  /** Milliseconds, 0.01 ms resolution. */
   static double ms(long nanos) {
-    return Math.round(nanos / 1_000.0) / 1_000.0;
+    return Math.round(nanos / 10_000.0) / 100.0;
   }
 }

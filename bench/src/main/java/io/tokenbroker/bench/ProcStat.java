@@ -71,6 +71,79 @@ final class ProcStat {
     return out;
   }
 
+  /**
+   * CPU time in nanoseconds of the JVM {@code pid}'s JIT compiler threads and garbage-collector threads, from
+   * /proc/PID/task/TID/stat (thread names are the JVM's, truncated to 15 characters): {jit, gc}.
+   */
+  static long[] jitAndGcNanos(long pid) {
+    long[] out = new long[2];
+    java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
+    if (tasks == null) {
+      return out;
+    }
+    for (java.io.File t : tasks) {
+      try {
+        String stat = Files.readString(t.toPath().resolve("stat"));
+        String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        long nanos = parseCpuTicks(stat) * 1_000_000_000L / CLOCK_TICKS;
+        if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
+          out[0] += nanos;
+        } else if (comm.startsWith("GC Thread") || comm.startsWith("G1 ") || comm.startsWith("VM Thread")) {
+          out[1] += nanos;
+        }
+      } catch (IOException | RuntimeException e) {
+        // the thread ended meanwhile
+      }
+    }
+    return out;
+  }
+
+  /** CPU ticks (utime + stime) and command name of every process in /proc, by pid. */
+  static java.util.Map<Long, Object[]> allProcesses() {
+    java.util.Map<Long, Object[]> out = new java.util.HashMap<>();
+    java.io.File[] dirs = new java.io.File("/proc").listFiles((d, n) -> n.chars().allMatch(Character::isDigit));
+    if (dirs == null) {
+      return out;
+    }
+    for (java.io.File d : dirs) {
+      try {
+        String stat = Files.readString(d.toPath().resolve("stat"));
+        String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        out.put(Long.parseLong(d.getName()), new Object[] {comm, parseCpuTicks(stat)});
+      } catch (IOException | RuntimeException e) {
+        // the process ended meanwhile
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The processes other than {@code exclude} that used the most CPU between two {@link #allProcesses}
+   * snapshots, as "comm[pid] cores" over {@code seconds}; those above 0.02 cores, at most {@code max}.
+   */
+  static String topOthers(java.util.Map<Long, Object[]> before, java.util.Map<Long, Object[]> after,
+      java.util.Set<Long> exclude, double seconds, int max) {
+    java.util.List<Object[]> rows = new java.util.ArrayList<>();
+    for (var e : after.entrySet()) {
+      if (exclude.contains(e.getKey())) {
+        continue;
+      }
+      Object[] b = before.get(e.getKey());
+      long ticks = (Long) e.getValue()[1] - (b == null ? 0 : (Long) b[1]);
+      double cores = ticks / (double) CLOCK_TICKS / seconds;
+      if (cores >= 0.02) {
+        rows.add(new Object[] {e.getValue()[0] + "[" + e.getKey() + "]", cores});
+      }
+    }
+    rows.sort((x, y) -> Double.compare((Double) y[1], (Double) x[1]));
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < Math.min(max, rows.size()); i++) {
+      sb.append(i == 0 ? "" : ", ").append(rows.get(i)[0]).append(' ')
+          .append(String.format(java.util.Locale.ROOT, "%.2f", (Double) rows.get(i)[1]));
+    }
+    return sb.toString();
+  }
+
   /** VmRSS of {@code pid} in MiB, or -1 when unknown. */
   static double rssMiB(long pid) {
     try {

@@ -24,8 +24,12 @@ final class Report {
     Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
+  /** Cells disturbed by other processes, collected while rendering (one report at a time). */
+  private static final ThreadLocal<List<String>> DISTURBED = ThreadLocal.withInitial(java.util.ArrayList::new);
+
   @SuppressWarnings("unchecked")
   static String markdown(Map<String, Object> r) {
+    DISTURBED.get().clear();
     StringBuilder md = new StringBuilder();
     md.append("# tokenbroker benchmark: latest run\n\n");
     md.append("Generated ").append(r.get("generated_at")).append(" by `bench/run`");
@@ -59,6 +63,9 @@ final class Report {
     if (broker != null) {
       md.append("## Refresh grant on the broker (DPoP, rotating refresh token)\n\n");
       if (s != null) {
+        if (broker.get("jit_warmup_s") != null) {
+          md.append("First ").append(broker.get("jit_warmup_s")).append(" s of uncounted load at c=8 (JIT). ");
+        }
         md.append("Per level: ").append(s.get("warmup_s")).append(" s warm-up (not counted), then ")
             .append(s.get("measure_s")).append(" s measured. One gRPC/TLS connection and one P-256 key per "
                 + "device; every device enrolled through the real device flow first.\n\n");
@@ -74,7 +81,7 @@ final class Report {
             .append("One flow = StartDeviceAuthorization, ApproveDeviceAuthorization (operator over mutual TLS), "
                 + "Token with the device code and a DPoP proof from a new key; rate in flows (= first token "
                 + "pairs) per second, latency of the whole flow, CPU per flow.\n\n");
-        md.append(CELL_HEADER.replace("tokens/s", "flows/s").replace("µs/token", "µs/flow"));
+        md.append(CELL_HEADER.replace("tokens/s", "flows/s").replace("/token", "/flow"));
         md.append(cellRow(flow));
         md.append('\n');
       }
@@ -98,17 +105,27 @@ final class Report {
             c.get("sign_t1_cpu_us") + " µs"));
         md.append(row("ES256 verify, Bouncy Castle with a BC key object", num(c.get("verify_t1_per_s")),
             num(c.get("verify_t2_per_s")), c.get("verify_cpu_us") + " µs", c.get("verify_t1_cpu_us") + " µs"));
+        md.append("\nEach cell: ").append("on CPU ").append(c.get("sign_t1_on_cpu")).append(" / ")
+            .append(c.get("sign_t2_on_cpu")).append(" / ").append(c.get("verify_t1_on_cpu")).append(" / ")
+            .append(c.get("verify_t2_on_cpu")).append(" of the window per thread (sign 1, sign 2, verify 1, verify 2; "
+                + "below 1 with 2 threads is lock contention in the provider), other processes ")
+            .append(c.get("sign_t1_other_cores")).append(" / ").append(c.get("sign_t2_other_cores")).append(" / ")
+            .append(c.get("verify_t1_other_cores")).append(" / ").append(c.get("verify_t2_other_cores"))
+            .append(" cores (a cell with more than 0.15, or a single thread off CPU, is measured again, at most "
+                + "3 times).\n");
         md.append("\nCeiling for one grant (one HSM signature + one proof verification) = ")
             .append(c.get("cores")).append(" cores / (").append(c.get("sign_cpu_us")).append(" + ")
             .append(c.get("verify_cpu_us")).append(" µs) = **").append(num(c.get("ceiling_grants_per_s")))
-            .append(" grants/s**.\n\n");
+            .append(" grants/s** (from the threads' own CPU time per operation: ")
+            .append(num(c.get("ceiling_from_thread_cpu_per_s"))).append(").\n\n");
       }
     }
     Map<String, Object> d = map(r.get("derived"));
     if (d != null) {
       md.append(String.format(Locale.ROOT, "Refresh at c=%s: **%s tokens/s = %.1f%% of the crypto ceiling**. "
-              + "Broker CPU per token %s µs, of which the two signature operations are %s µs (%.0f%%); at that "
-              + "CPU cost the broker alone on %s cores would top out near %s tokens/s.%n%n",
+              + "Broker CPU per token %s µs, of which the two signature operations are %s µs (%.0f%%). At that "
+              + "CPU cost the broker alone on %s cores could reach at most about %s tokens/s, if CPU were its only "
+              + "limit (work serialised on one thread, such as a single commit writer, caps it lower).%n%n",
           d.get("refresh_concurrency"), num(d.get("refresh_per_s")),
           ((Number) d.get("fraction_of_ceiling")).doubleValue() * 100, d.get("broker_cpu_us_per_token"),
           d.get("crypto_cpu_us_per_token"), pct(d.get("crypto_share_of_broker_cpu")),
@@ -123,10 +140,13 @@ final class Report {
             + "into the H2 file while the broker was stopped; then the broker served and ")
             .append(s.get("scale_concurrency")).append(" real devices enrolled and refreshed (")
             .append(s.get("scale_warmup_s")).append(" s warm-up + ").append(s.get("scale_measure_s"))
-            .append(" s measured).\n\n");
+            .append(" s measured; the warm-up runs at c=8 for the JIT, then 5 s at c=")
+            .append(s.get("scale_concurrency")).append("). Each row is a freshly started broker JVM with the same warm-up, so the rows "
+                + "compare with each other; the refresh table above ran on a JVM with more load behind it.\n\n");
       }
       md.append("| families in store | seeding | H2 file | c | tokens/s | p50 ms | p95 ms | p99 ms | max ms | errors "
-          + "| broker CPU µs/token |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+          + "| broker CPU µs/token | broker KiB written/token | broker cores busy (JIT, GC) | other cores busy |\n"
+          + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
       for (Object o : scale) {
         Map<String, Object> row = map(o);
         Map<String, Object> cell = map(row.get("refresh"));
@@ -138,11 +158,13 @@ final class Report {
             : row.get("seed_seconds") + " s (" + num(row.get("seed_families_per_s")) + "/s)";
         if (cell == null) {
           md.append(row(seeded, seeding, "-", "-", "-", "-", "-", "-", "-", "-",
-              row.getOrDefault("error", row.getOrDefault("skipped", "-"))));
+              row.getOrDefault("error", row.getOrDefault("skipped", "-")), "-", "-", "-"));
         } else {
           md.append(row(seeded, seeding, row.get("db_mib") + " MiB", cell.get("concurrency"), num(cell.get("per_s")),
               cell.get("p50_ms"), cell.get("p95_ms"), cell.get("p99_ms"), cell.get("max_ms"), cell.get("errors"),
-              cell.get("server_cpu_us_per_op")));
+              cell.get("server_cpu_us_per_op"), cell.get("server_storage_write_kib_per_op"),
+              cell.get("server_cores_busy") + " (" + cell.get("server_jit_cores_busy") + ", "
+                  + cell.get("server_gc_cores_busy") + ")", cell.get("other_cores_busy")));
         }
       }
       md.append('\n');
@@ -156,13 +178,18 @@ final class Report {
       } else {
         md.append("Keycloak ").append(p.get("version")).append(" (`kc.sh start-dev` on 127.0.0.1, JDK ")
             .append(p.get("java_home")).append("), realm as in PEERS.md (ES256, rotation with "
-                + "refreshTokenMaxReuse=0, access token 300 s). Same loop shape over HTTP/1.1 keep-alive: one "
-                + "rotating chain and one DPoP key per worker, a fresh proof per request; first refresh token from "
-                + "the password grant. **Warm-up was only ").append(p.get("warmup_s"))
-            .append(" s** at c=8 (PEERS.md: Keycloak needs about 4 min on 2 cores and measured up to 2x lower "
-                + "with 30 s), plus a short warm-up per level; treat these figures as a lower bound for "
-                + "Keycloak.\n\n");
-        md.append(CELL_HEADER.replace("broker CPU", "server CPU").replace("broker cores", "server cores"));
+                + "refreshTokenMaxReuse=0, access token 300 s), ready ").append(p.get("ready_after_s"))
+            .append(" s after start. Same loop shape over HTTP/1.1 keep-alive: one rotating chain and one DPoP "
+                + "key per worker, a fresh proof per request; first refresh token from the password grant. "
+                + "Warm-up: **").append(p.get("warmup_s")).append(" s** at c=8, then ")
+            .append(s == null ? "?" : s.get("peer_level_warmup_s")).append(" s per level before ")
+            .append(s == null ? "?" : s.get("peer_measure_s")).append(" s measured.");
+        if (p.get("warmup_s") instanceof Number w && w.doubleValue() < 240) {
+          md.append(" PEERS.md: Keycloak needs about 4 minutes of warm-up on 2 cores (up to 2x lower after 30 s), "
+              + "so these figures are a lower bound for Keycloak.");
+        }
+        md.append("\n\n");
+        md.append(CELL_HEADER.replace("broker ", "server "));
         for (Object o : list(p.get("refresh"))) {
           md.append(cellRow(map(o)));
         }
@@ -180,25 +207,41 @@ final class Report {
         + "proof per request with Bouncy Castle).\n");
     md.append("- `KiB written/token` is the server's storage writes (`write_bytes` of /proc/PID/io) over the "
         + "window per token: what each committed grant costs the database file.\n");
+    md.append("- `cores busy (JIT, GC)`: the server's CPU over the window in cores, and how much of it its JIT "
+        + "compiler threads and garbage-collector threads used (per-thread times from /proc/PID/task); a JIT "
+        + "figure well above zero means the JVM was not yet in steady state.\n");
     md.append("- `other cores busy` is the CPU the rest of the machine used during the window (other processes, "
         + "interrupts): above ~0.1 the cell was disturbed by something outside the benchmark.\n");
     for (Object n : notes) {
       md.append("- ").append(n).append('\n');
     }
+    if (!DISTURBED.get().isEmpty()) {
+      md.append("- Cells with more than 0.1 core used by other processes during the window (kernel threads "
+          + "such as kworker include the broker's own disk writeback): ")
+          .append(String.join("; ", DISTURBED.get())).append(".\n");
+    }
     return md.toString();
   }
 
   private static final String CELL_HEADER = "| c | tokens/s | p50 ms | p95 ms | p99 ms | max ms | errors "
-      + "| broker CPU µs/token | broker KiB written/token | broker cores busy | load-gen cores busy "
+      + "| broker CPU µs/token | broker KiB written/token | broker cores busy (JIT, GC) | load-gen cores busy "
       + "| other cores busy |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 
   private static String cellRow(Map<String, Object> cell) {
     if (cell == null) {
       return "";
     }
+    if (cell.get("other_cores_busy") instanceof Number n && n.doubleValue() > 0.1) {
+      Object top = cell.get("other_top_processes");
+      DISTURBED.get().add("c=" + cell.get("concurrency") + " at " + num(cell.get("per_s")) + "/s: other "
+          + cell.get("other_cores_busy") + " cores"
+          + (top == null || top.toString().isEmpty() ? " (no single process above 0.02)" : " (" + top + ")"));
+    }
     return row(cell.get("concurrency"), num(cell.get("per_s")), cell.get("p50_ms"), cell.get("p95_ms"),
         cell.get("p99_ms"), cell.get("max_ms"), cell.get("errors") + errorKinds(cell),
-        cell.get("server_cpu_us_per_op"), cell.get("server_storage_write_kib_per_op"), cell.get("server_cores_busy"),
+        cell.get("server_cpu_us_per_op"), cell.get("server_storage_write_kib_per_op"),
+        cell.get("server_cores_busy") + " (" + cell.get("server_jit_cores_busy") + ", " + cell.get("server_gc_cores_busy")
+            + ")",
         cell.get("loadgen_cores_busy"),
         cell.get("other_cores_busy"));
   }

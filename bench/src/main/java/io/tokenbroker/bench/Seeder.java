@@ -24,7 +24,7 @@ import java.util.UUID;
  * {@value #BATCH} devices; loading stops early when the time budget is spent.
  */
 final class Seeder {
-  static final int BATCH = 5_000;
+  static final int BATCH = 10_000;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   record Outcome(long requested, long seeded, double seconds, boolean budgetHit, long dbBytes) {
@@ -34,6 +34,20 @@ final class Seeder {
   }
 
   private Seeder() {}
+
+  /**
+   * The high 64 bits of the k-th of n keys: uniformly random over the whole key space (one random value in the
+   * k-th of n equal strides), yet increasing with k. Random keys inserted in random order make every H2
+   * (MVStore, copy-on-write) commit rewrite leaf pages all over each B-tree, which loads about 2,000 families/s
+   * here; inserting them in key order appends at the right edge and is an order of magnitude faster. The
+   * resulting trees hold the same keys (leaves fuller than after random inserts); the broker's own new rows
+   * still land at random places.
+   */
+  static long spread(long k, long n) {
+    long stride = Long.divideUnsigned(-1L, Math.max(1, n));
+    long jitter = Long.remainderUnsigned(RANDOM.nextLong(), Math.max(1, stride));
+    return k * stride + jitter;
+  }
 
   static String jdbcUrl(Path home) {
     // A larger page cache for the bulk load only; the broker opens the file with its own URL.
@@ -81,12 +95,13 @@ final class Seeder {
         while (seeded < count) {
           int n = (int) Math.min(BATCH, count - seeded);
           for (int i = 0; i < n; i++) {
-            String deviceId = UUID.randomUUID().toString();
-            String familyId = UUID.randomUUID().toString();
+            long k = seeded + i;
+            String deviceId = new UUID(spread(k, count), RANDOM.nextLong()).toString();
+            String familyId = new UUID(spread(k, count), RANDOM.nextLong()).toString();
             RANDOM.nextBytes(buf);
             String jkt = Base64.getUrlEncoder().withoutPadding().encodeToString(buf);
             RANDOM.nextBytes(buf);
-            String tokenHash = HexFormat.of().formatHex(buf);
+            String tokenHash = String.format("%016x", spread(k, count)) + HexFormat.of().formatHex(buf, 0, 24);
             dev.setString(1, deviceId);
             dev.setString(2, clientId);
             dev.setString(3, jkt);
