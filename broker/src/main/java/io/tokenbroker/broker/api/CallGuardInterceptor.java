@@ -41,8 +41,7 @@ public final class CallGuardInterceptor implements ServerInterceptor {
       Context context = Context.current()
           .withValue(RequestContext.FULL_METHOD, method)
           .withValue(RequestContext.DPOP_PROOFS, proofs)
-          .withValue(RequestContext.USER_AGENT, userAgent(headers))
-          .withValue(RequestContext.PEER_CERTIFICATE, chain.isEmpty() ? null : chain.get(0));
+          .withValue(RequestContext.USER_AGENT, userAgent(headers));
       AccessPolicy.Caller caller = AccessPolicy.lookup(method).orElse(null);
       if (caller == null) {
         return refuse(call, io.grpc.Status.PERMISSION_DENIED.withDescription("method not allowed"));

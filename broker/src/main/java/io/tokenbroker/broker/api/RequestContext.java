@@ -1,7 +1,6 @@
 package io.tokenbroker.broker.api;
 
 import io.grpc.Context;
-import java.security.cert.X509Certificate;
 import java.util.List;
 
 /** What the interceptors learn about a call, for the services to read. */
@@ -10,8 +9,6 @@ final class RequestContext {
   static final Context.Key<List<String>> DPOP_PROOFS = Context.key("tokenbroker-dpop-proofs");
   /** The full gRPC method name, which with the external URL forms the DPoP {@code htu}. */
   static final Context.Key<String> FULL_METHOD = Context.key("tokenbroker-full-method");
-  /** The verified TLS client certificate, or null. */
-  static final Context.Key<X509Certificate> PEER_CERTIFICATE = Context.key("tokenbroker-peer-certificate");
   /** The caller's {@code user-agent} metadata, cut to 256 characters, or null. */
   static final Context.Key<String> USER_AGENT = Context.key("tokenbroker-user-agent");
   /** The authenticated operator's name, for audit events. */

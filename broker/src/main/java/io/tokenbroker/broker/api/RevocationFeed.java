@@ -50,10 +50,6 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
         TimeUnit.MILLISECONDS);
   }
 
-  public int subscriberCount() {
-    return subscribers.size();
-  }
-
   @Override
   public void revocationsCommitted() {
     subscribers.forEach(s -> executor.execute(s::drain));

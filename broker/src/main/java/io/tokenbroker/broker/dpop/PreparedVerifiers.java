@@ -38,10 +38,4 @@ final class PreparedVerifiers {
     }
     return built;
   }
-
-  int size() {
-    synchronized (cache) {
-      return cache.size();
-    }
-  }
 }

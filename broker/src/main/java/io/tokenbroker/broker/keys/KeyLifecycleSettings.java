@@ -29,13 +29,4 @@ public record KeyLifecycleSettings(
       throw new IllegalArgumentException(name + " must not be negative");
     }
   }
-
-  /**
-   * ES256, rotated every 30 days, NEXT published a day ahead, RETIRED kept two hours (access tokens live at
-   * most one hour, plus verifiers' clock skew).
-   */
-  public static KeyLifecycleSettings defaults() {
-    return new KeyLifecycleSettings(SigningAlgorithm.ES256, Duration.ofDays(30), Duration.ofDays(1),
-        Duration.ofHours(2));
-  }
 }

@@ -52,19 +52,20 @@ public final class SigningKeyManager {
    */
   public synchronized void start() {
     List<SigningKeyRecord> current = records.list();
+    java.util.Set<String> inHsm = store.kids();
     for (SigningKeyRecord r : current) {
       boolean needed = r.state() == KeyState.NEXT || r.state() == KeyState.ACTIVE;
       if (needed && store.find(r.kid()).isEmpty()) {
         throw new KeyOperationException("the " + r.state() + " signing key " + r.kid()
             + " is not in the HSM token; does 'hsm.pkcs11-config' name the token this broker was initialised with?");
       }
-      if (r.state() == KeyState.REMOVED && store.kids().contains(r.kid())) {
+      if (r.state() == KeyState.REMOVED && inHsm.contains(r.kid())) {
         store.destroy(r.kid());
         log.info("destroyed signing key {} left in the HSM by an interrupted removal", r.kid());
       }
     }
     List<String> known = current.stream().map(SigningKeyRecord::kid).toList();
-    for (String kid : store.kids()) {
+    for (String kid : inHsm) {
       if (!known.contains(kid)) {
         log.warn("the HSM holds signing key {} that no record names (left by an interrupted generation); "
             + "it is not published and never signs", kid);
