@@ -5,7 +5,7 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.tokenbroker.broker.dpop.DpopNonces;
+import io.tokenbroker.verifier.dpop.DpopNonces;
 
 /** RFC 9449 §8.2: with server nonces on, every response carries a fresh nonce in {@code dpop-nonce}. */
 public final class DpopNonceInterceptor implements ServerInterceptor {

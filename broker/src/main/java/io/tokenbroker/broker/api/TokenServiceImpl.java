@@ -1,7 +1,6 @@
 package io.tokenbroker.broker.api;
 
 import io.grpc.stub.StreamObserver;
-import io.tokenbroker.broker.dpop.DpopProof;
 import io.tokenbroker.broker.grant.TokenGrants;
 import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
@@ -12,6 +11,7 @@ import io.tokenbroker.proto.v1.TokenRequest;
 import io.tokenbroker.proto.v1.TokenResponse;
 import io.tokenbroker.proto.v1.TokenServiceGrpc;
 import io.tokenbroker.proto.v1.TokenType;
+import io.tokenbroker.verifier.dpop.DpopProof;
 import java.net.URI;
 import java.util.List;
 import java.util.TreeSet;

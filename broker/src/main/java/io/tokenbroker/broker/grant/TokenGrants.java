@@ -6,13 +6,10 @@ import io.tokenbroker.broker.audit.AuditLog;
 import io.tokenbroker.broker.client.Client;
 import io.tokenbroker.broker.client.ClientStore;
 import io.tokenbroker.broker.device.Device;
-import io.tokenbroker.broker.device.DeviceAuthorization;
 import io.tokenbroker.broker.device.DeviceAuthorization.PollOutcome;
+import io.tokenbroker.broker.device.DeviceAuthorization;
 import io.tokenbroker.broker.device.DeviceAuthorizationStore;
 import io.tokenbroker.broker.device.DeviceStore;
-import io.tokenbroker.broker.dpop.DpopProof;
-import io.tokenbroker.broker.dpop.DpopProofValidator;
-import io.tokenbroker.broker.dpop.DpopReplayCache;
 import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
 import io.tokenbroker.broker.oauth.RandomTokens;
@@ -27,6 +24,11 @@ import io.tokenbroker.broker.revocation.RevocationLog;
 import io.tokenbroker.broker.revocation.RevocationReason;
 import io.tokenbroker.broker.revocation.SubjectKind;
 import io.tokenbroker.broker.token.AccessTokenIssuer;
+import io.tokenbroker.verifier.VerificationError;
+import io.tokenbroker.verifier.VerificationException;
+import io.tokenbroker.verifier.dpop.DpopProof;
+import io.tokenbroker.verifier.dpop.DpopProofValidator;
+import io.tokenbroker.verifier.dpop.DpopReplayCache;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -270,6 +272,11 @@ public final class TokenGrants {
   private DpopProof validateProof(List<String> proof, String htu, String clientId) {
     try {
       return proofs.validate(proof, HTM, htu, null);
+    } catch (VerificationException e) {
+      OAuthException refusal = new OAuthException(e.error() == VerificationError.USE_DPOP_NONCE
+          ? OAuthError.USE_DPOP_NONCE : OAuthError.INVALID_DPOP_PROOF, e.description());
+      auditRefusal(refusal, clientId);
+      throw refusal;
     } catch (OAuthException e) {
       auditRefusal(e, clientId);
       throw e;

@@ -1,7 +1,7 @@
 package io.tokenbroker.broker.store;
 
-import io.tokenbroker.broker.dpop.DpopReplayCache;
 import io.tokenbroker.broker.oauth.SecretHash;
+import io.tokenbroker.verifier.dpop.DpopReplayCache;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Instant;

@@ -3,8 +3,10 @@ package io.tokenbroker.broker.dpop;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tokenbroker.broker.oauth.OAuthException;
 import io.tokenbroker.broker.testing.TestDevice;
+import io.tokenbroker.verifier.VerificationException;
+import io.tokenbroker.verifier.dpop.DpopProof;
+import io.tokenbroker.verifier.dpop.DpopProofValidator;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,7 +30,7 @@ class DpopProofValidatorTest {
     String[] parts = second.split("\\.");
     String otherSignature = new TestDevice().proof(HTU, now, h -> h, c -> c).split("\\.")[2];
     assertThatThrownBy(() -> validator.validate(parts[0] + "." + parts[1] + "." + otherSignature, "POST", HTU, null))
-        .isInstanceOf(OAuthException.class).hasMessageContaining("signature");
+        .isInstanceOf(VerificationException.class).hasMessageContaining("signature");
     assertThat(validator.validate(second, "POST", HTU, null).jkt()).isEqualTo(device.jkt());
   }
 

@@ -1,4 +1,4 @@
-package io.tokenbroker.broker.dpop;
+package io.tokenbroker.verifier.dpop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.tokenbroker.broker.dpop;
+package io.tokenbroker.verifier.dpop;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
@@ -14,9 +14,9 @@ import com.nimbusds.jose.jwk.OctetKeyPair;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import io.tokenbroker.broker.keys.JwkThumbprint;
-import io.tokenbroker.broker.oauth.OAuthError;
-import io.tokenbroker.broker.oauth.OAuthException;
+import io.tokenbroker.verifier.VerificationError;
+import io.tokenbroker.verifier.VerificationException;
+import io.tokenbroker.verifier.jose.JwkThumbprint;
 import java.security.Provider;
 import java.text.ParseException;
 import java.time.Clock;
@@ -32,7 +32,7 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
  * Checks a DPoP proof JWT as RFC 9449 §4.3 requires, apart from {@code jti} replay (the caller records the
  * {@code jti} in the shared {@link DpopReplayCache} inside its transaction).
  *
- * <p>Every failure is an {@link OAuthException} with {@code INVALID_DPOP_PROOF} (or {@code USE_DPOP_NONCE}),
+ * <p>Every failure is an {@link VerificationException} with {@code INVALID_DPOP_PROOF} (or {@code USE_DPOP_NONCE}),
  * whose description names the failed check; it never echoes the proof.
  *
  * <p>Accepted algorithms: ES256, ES384, PS256 and EdDSA (Ed25519, through the JDK). ECDSA signatures are
@@ -177,7 +177,7 @@ public final class DpopProofValidator {
     if (nonces != null) {
       String nonce = stringClaim(claims, "nonce");
       if (nonce == null || !nonces.isValid(nonce)) {
-        throw new OAuthException(OAuthError.USE_DPOP_NONCE,
+        throw new VerificationException(VerificationError.USE_DPOP_NONCE,
             "the authorization server requires a DPoP nonce; use the one in the 'dpop-nonce' metadata");
       }
     }
@@ -246,7 +246,7 @@ public final class DpopProofValidator {
     }
   }
 
-  private static OAuthException invalid(String why) {
-    return new OAuthException(OAuthError.INVALID_DPOP_PROOF, why);
+  private static VerificationException invalid(String why) {
+    return new VerificationException(VerificationError.INVALID_DPOP_PROOF, why);
   }
 }

@@ -1,4 +1,4 @@
-package io.tokenbroker.broker.dpop;
+package io.tokenbroker.verifier.dpop;
 
 import java.time.Instant;
 

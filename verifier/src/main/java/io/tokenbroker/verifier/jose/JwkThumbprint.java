@@ -1,4 +1,4 @@
-package io.tokenbroker.broker.keys;
+package io.tokenbroker.verifier.jose;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.jwk.JWK;

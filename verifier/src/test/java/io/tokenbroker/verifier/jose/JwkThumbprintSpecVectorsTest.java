@@ -1,4 +1,4 @@
-package io.tokenbroker.broker.keys;
+package io.tokenbroker.verifier.jose;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
