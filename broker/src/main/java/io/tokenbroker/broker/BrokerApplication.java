@@ -19,6 +19,7 @@ import io.tokenbroker.broker.config.BrokerConfig;
 import io.tokenbroker.broker.device.DeviceFlow;
 import io.tokenbroker.broker.device.DeviceStore;
 import io.tokenbroker.broker.grant.TokenGrants;
+import io.tokenbroker.broker.hsm.HsmHealthMonitor;
 import io.tokenbroker.broker.revocation.Introspection;
 import io.tokenbroker.broker.revocation.Revocations;
 import io.tokenbroker.broker.revocation.TokenRevocation;
@@ -43,6 +44,7 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,6 +75,7 @@ public final class BrokerApplication implements AutoCloseable {
   private final Revocations revocations;
   private final Introspection introspection;
   private final TokenRevocation tokenRevocation;
+  private HsmHealthMonitor hsmMonitor;
 
   public BrokerApplication(BrokerContext context, Clock clock) {
     this.context = context;
@@ -151,6 +154,19 @@ public final class BrokerApplication implements AutoCloseable {
   }
 
   /**
+   * Starts watching the HSM login (probe, re-login); {@code usabilityListener} hears when the HSM becomes unusable
+   * and usable again, e.g. to turn the gRPC health status NOT_SERVING meanwhile.
+   */
+  public synchronized HsmHealthMonitor startHsmMonitor(Consumer<Boolean> usabilityListener) {
+    if (hsmMonitor == null) {
+      byte[] probeInput = "tokenbroker HSM health probe".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      hsmMonitor = new HsmHealthMonitor(context.token(), () -> context.keys().activeKey().sign(probeInput),
+          context.config().hsmHealthInterval(), usabilityListener).start();
+    }
+    return hsmMonitor;
+  }
+
+  /**
    * Periodic housekeeping: key lifecycle, expired DPoP replay records, and device authorizations a day after
    * they expired (their codes can no longer be redeemed; the audit log keeps what happened).
    */
@@ -172,7 +188,10 @@ public final class BrokerApplication implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (hsmMonitor != null) {
+      hsmMonitor.close();
+    }
     feed.close();
     grantTransactions.close();
   }

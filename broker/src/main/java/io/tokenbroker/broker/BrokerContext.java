@@ -46,7 +46,7 @@ public final class BrokerContext implements AutoCloseable {
     Database database = Database.open(config.databaseUrl(), config.databasePoolSize());
     try {
       SigningKeyManager keys = new SigningKeyManager(
-          new Pkcs11SigningKeyStore(token.provider(), token.keyStore(), clock),
+          new Pkcs11SigningKeyStore(token, clock),
           new JdbcSigningKeyRecords(database), new KeyRotationPolicy(config.keyLifecycle()), clock);
       keys.start();
       return new BrokerContext(config, token, database, keys);

@@ -33,6 +33,15 @@ public final class BrokerServer {
     return this;
   }
 
+  /**
+   * What the standard gRPC health service answers for every service: SERVING, or NOT_SERVING while a dependency
+   * (the HSM) is unusable. Load balancers and the agent's retry logic read it.
+   */
+  public void setServing(boolean serving) {
+    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES,
+        serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+  }
+
   /** The bound port (useful when the configuration asked for port 0). */
   public int port() {
     return server.getPort();

@@ -63,6 +63,7 @@ final class ServeCommand implements Runnable {
       BrokerApplication application = new BrokerApplication(context, Clock.systemUTC());
       app = application;
       grpc = new BrokerServer(grpcBuilder(config), application.services(), application.callGuard()).start();
+      application.startHsmMonitor(grpc::setServing);
       char[] storePassword = HexFormat.of().formatHex(new SecureRandom().generateSeed(16)).toCharArray();
       KeyStore tlsStore = TlsKeyStores.keyStore(config.tlsCertificate(), config.tlsPrivateKey(), storePassword);
       web = new BrokerWebServer(config.httpsHost(), config.httpsPort(), tlsStore, storePassword, context.keys())

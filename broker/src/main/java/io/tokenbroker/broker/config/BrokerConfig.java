@@ -74,6 +74,7 @@ public final class BrokerConfig {
     devicePollInterval();
     verificationUri();
     revocationHeartbeatInterval();
+    hsmHealthInterval();
   }
 
   public Path home() {
@@ -247,6 +248,14 @@ public final class BrokerConfig {
       return url(ConfigKey.DEVICE_VERIFICATION_URI);
     }
     return URI.create("https://" + issuer().getHost() + ":" + httpsPort() + "/device");
+  }
+
+  public Duration hsmHealthInterval() {
+    Duration d = duration(ConfigKey.HSM_HEALTH_INTERVAL);
+    if (d.compareTo(Duration.ofMillis(100)) < 0 || d.compareTo(Duration.ofMinutes(5)) > 0) {
+      throw invalid(ConfigKey.HSM_HEALTH_INTERVAL, "must be between 100 ms and 5 min");
+    }
+    return d;
   }
 
   public Duration revocationHeartbeatInterval() {

@@ -19,6 +19,8 @@ public enum ConfigKey {
   HSM_PIN_FILE("hsm.pin-file", null, "file (mode 0600) holding the token's user PIN"),
   HSM_PIN_ENV("hsm.pin-env", "TOKENBROKER_HSM_PIN", "environment variable holding the PIN; wins over the file"),
   HSM_SOFTHSM2_CONF("hsm.softhsm2-conf", null, "SoftHSM2 configuration of a development token"),
+  HSM_HEALTH_INTERVAL("hsm.health-interval", "PT5S",
+      "how often the HSM login is probed (one signature) and, while it is lost, a re-login is tried"),
   KEYS_ALGORITHM("keys.algorithm", "ES256", "algorithm of new signing keys: ES256 or PS256"),
   KEYS_ROTATION_PERIOD("keys.rotation-period", "P30D", "automatic rotation period (PT0S = only by hand)"),
   KEYS_NEXT_PUBLICATION_LEAD("keys.next-publication-lead", "P1D",

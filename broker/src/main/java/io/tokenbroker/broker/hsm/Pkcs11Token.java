@@ -3,12 +3,17 @@ package io.tokenbroker.broker.hsm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.AuthProvider;
 import java.security.KeyStore;
 import java.security.Provider;
 import java.security.Security;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.security.auth.login.LoginException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -19,20 +24,31 @@ import java.util.regex.Pattern;
  * <p>Every way this can fail at start-up is turned into an {@link HsmException} whose message names what to
  * fix: the library is missing, no token is in the configured slot, the PIN is wrong or locked.
  *
- * <p>Thread-safety: the provider and key store are thread-safe as the JDK documents them.
+ * <p>The login can vanish under a running broker: network HSMs drop sessions, idle YubiHSMs time out, an
+ * administrator logs the token out. Key handles then fail (SoftHSM answers {@code CKR_OBJECT_HANDLE_INVALID}
+ * or {@code CKR_USER_NOT_LOGGED_IN}). Whoever sees such a failure calls {@link #reportSessionLost()}; the
+ * health monitor then calls {@link #relogin()}, which logs in again and bumps {@link #generation()} so that
+ * key objects fetch fresh handles. The PIN is therefore kept in memory for the life of the process.
+ *
+ * <p>Thread-safety: thread-safe; the provider and key store are thread-safe as the JDK documents them.
  */
 public final class Pkcs11Token {
   private static final Pattern LIBRARY = Pattern.compile("(?m)^\\s*library\\s*=\\s*(.+?)\\s*$");
   private static final Pattern SLOT = Pattern.compile("(?m)^\\s*(slot|slotListIndex)\\s*=\\s*(\\S+)\\s*$");
 
   private final Provider provider;
-  private final KeyStore keyStore;
   private final String description;
+  /** A copy the token owns: re-login needs the PIN long after start-up. */
+  private final HsmPin pin;
+  private final AtomicLong generation = new AtomicLong();
+  private final List<Runnable> sessionLostListeners = new CopyOnWriteArrayList<>();
+  private volatile KeyStore keyStore;
 
-  private Pkcs11Token(Provider provider, KeyStore keyStore, String description) {
+  private Pkcs11Token(Provider provider, KeyStore keyStore, String description, HsmPin pin) {
     this.provider = provider;
     this.keyStore = keyStore;
     this.description = description;
+    this.pin = pin;
   }
 
   /**
@@ -71,7 +87,47 @@ public final class Pkcs11Token {
     } finally {
       Arrays.fill(secret, '\0');
     }
-    return new Pkcs11Token(provider, keyStore, description);
+    return new Pkcs11Token(provider, keyStore, description, HsmPin.ofChars(pin.copy(), pin.source()));
+  }
+
+  /**
+   * Logs out (ignoring a login that is already gone), logs in again with the PIN and reloads the key store.
+   * Key handles obtained before are invalid afterwards; {@link #generation()} tells their holders.
+   *
+   * @throws HsmException when the token cannot be logged into (still unreachable, PIN changed)
+   */
+  public synchronized void relogin() {
+    try {
+      ((AuthProvider) provider).logout();
+    } catch (LoginException | RuntimeException e) {
+      // Already logged out, or the session is gone: either way the login below starts afresh.
+    }
+    char[] secret = pin.copy();
+    try {
+      KeyStore fresh = KeyStore.getInstance("PKCS11", provider);
+      fresh.load(null, secret);
+      keyStore = fresh;
+      generation.incrementAndGet();
+    } catch (Exception e) {
+      throw new HsmException(describeLoginFailure(e, description, pin), e);
+    } finally {
+      Arrays.fill(secret, '\0');
+    }
+  }
+
+  /** Counts successful re-logins; a key handle fetched under an older generation must be fetched again. */
+  public long generation() {
+    return generation.get();
+  }
+
+  /** Called by code whose key operation failed because the session or login is gone. */
+  public void reportSessionLost() {
+    sessionLostListeners.forEach(Runnable::run);
+  }
+
+  /** Registers {@code listener} to run (on the reporting thread; keep it short) when a session loss is reported. */
+  public void onSessionLost(Runnable listener) {
+    sessionLostListeners.add(listener);
   }
 
   private static String readConfig(Path configFile) {
@@ -141,7 +197,7 @@ public final class Pkcs11Token {
     return provider;
   }
 
-  /** The token's key store, logged in. Aliases are the objects' {@code CKA_ID}. */
+  /** The token's key store, logged in (the current one after a re-login). Aliases are the objects' {@code CKA_ID}. */
   public KeyStore keyStore() {
     return keyStore;
   }

@@ -5,6 +5,7 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
+import io.tokenbroker.broker.hsm.Pkcs11Token;
 import io.tokenbroker.verifier.jose.JwkThumbprint;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
@@ -12,6 +13,7 @@ import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
+import java.security.KeyStoreException;
 import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.PublicKey;
@@ -54,14 +56,14 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 public final class Pkcs11SigningKeyStore implements SigningKeyStore {
   static final String ALIAS_PREFIX = "tokenbroker-jws-";
 
+  private final Pkcs11Token token;
   private final Provider provider;
-  private final KeyStore keyStore;
   private final Clock clock;
   private final Map<String, SigningKey> loaded = new ConcurrentHashMap<>();
 
-  public Pkcs11SigningKeyStore(Provider provider, KeyStore keyStore, Clock clock) {
-    this.provider = provider;
-    this.keyStore = keyStore;
+  public Pkcs11SigningKeyStore(Pkcs11Token token, Clock clock) {
+    this.token = token;
+    this.provider = token.provider();
     this.clock = clock;
   }
 
@@ -81,7 +83,7 @@ public final class Pkcs11SigningKeyStore implements SigningKeyStore {
     String kid = jwk.getKeyID();
     try {
       X509Certificate container = containerCertificate(algorithm, kid, pair.getPrivate(), publicKey);
-      keyStore.setKeyEntry(ALIAS_PREFIX + kid, pair.getPrivate(), null, new Certificate[] {container});
+      token.keyStore().setKeyEntry(ALIAS_PREFIX + kid, pair.getPrivate(), null, new Certificate[] {container});
     } catch (GeneralSecurityException | OperatorCreationException | RuntimeException e) {
       throw new KeyOperationException("the HSM refused to store the new " + algorithm + " key: "
           + Pkcs11Errors.describe(e), e);
@@ -98,6 +100,7 @@ public final class Pkcs11SigningKeyStore implements SigningKeyStore {
     }
     String alias = ALIAS_PREFIX + kid;
     try {
+      KeyStore keyStore = token.keyStore();
       if (!keyStore.isKeyEntry(alias)) {
         return Optional.empty();
       }
@@ -113,7 +116,7 @@ public final class Pkcs11SigningKeyStore implements SigningKeyStore {
         throw new KeyOperationException("HSM object " + alias + " holds a key whose thumbprint is "
             + jwk.getKeyID() + ", not " + kid);
       }
-      SigningKey key = new Pkcs11SigningKey(kid, algorithm, jwk, privateKey, provider);
+      SigningKey key = new Pkcs11SigningKey(kid, alias, algorithm, jwk, privateKey, token);
       loaded.put(kid, key);
       return Optional.of(key);
     } catch (GeneralSecurityException | RuntimeException e) {
@@ -128,7 +131,7 @@ public final class Pkcs11SigningKeyStore implements SigningKeyStore {
   public Set<String> kids() {
     try {
       Set<String> kids = new TreeSet<>();
-      for (String alias : Collections.list(keyStore.aliases())) {
+      for (String alias : Collections.list(token.keyStore().aliases())) {
         if (alias.startsWith(ALIAS_PREFIX)) {
           kids.add(alias.substring(ALIAS_PREFIX.length()));
         }
@@ -144,6 +147,7 @@ public final class Pkcs11SigningKeyStore implements SigningKeyStore {
     loaded.remove(kid);
     try {
       String alias = ALIAS_PREFIX + kid;
+      KeyStore keyStore = token.keyStore();
       if (keyStore.containsAlias(alias)) {
         keyStore.deleteEntry(alias);
       }
@@ -198,21 +202,29 @@ public final class Pkcs11SigningKeyStore implements SigningKeyStore {
         Date.from(now.plus(Duration.ofDays(365L * 20))), name, publicKey).build(signer));
   }
 
-  /** A key handle in the token. The PKCS#11 object is sensitive; only signing goes through it. */
+  /**
+   * A key in the token. The PKCS#11 object is sensitive; only signing goes through it. Its handle is valid for
+   * one login: after {@link Pkcs11Token#relogin()} the key fetches a fresh handle under the same alias.
+   */
   private static final class Pkcs11SigningKey implements SigningKey {
     private final String kid;
+    private final String alias;
     private final SigningAlgorithm algorithm;
     private final JWK publicJwk;
-    private final PrivateKey privateKey;
-    private final Provider provider;
+    private final Pkcs11Token token;
+    private volatile Handle handle;
 
-    Pkcs11SigningKey(String kid, SigningAlgorithm algorithm, JWK publicJwk, PrivateKey privateKey,
-        Provider provider) {
+    /** A private-key handle and the login generation it belongs to. */
+    private record Handle(PrivateKey key, long generation) {}
+
+    Pkcs11SigningKey(String kid, String alias, SigningAlgorithm algorithm, JWK publicJwk, PrivateKey privateKey,
+        Pkcs11Token token) {
       this.kid = kid;
+      this.alias = alias;
       this.algorithm = algorithm;
       this.publicJwk = publicJwk;
-      this.privateKey = privateKey;
-      this.provider = provider;
+      this.token = token;
+      this.handle = new Handle(privateKey, token.generation());
     }
 
     @Override
@@ -233,14 +245,31 @@ public final class Pkcs11SigningKeyStore implements SigningKeyStore {
     @Override
     public byte[] sign(byte[] signingInput) {
       try {
-        Signature signature = algorithm.newSignature(provider);
-        signature.initSign(privateKey);
+        Signature signature = algorithm.newSignature(token.provider());
+        signature.initSign(currentKey());
         signature.update(signingInput);
         return signature.sign();
       } catch (GeneralSecurityException | RuntimeException e) {
+        if (Pkcs11Errors.isSessionLost(e)) {
+          token.reportSessionLost();
+        }
         throw new KeyOperationException("HSM signature with key " + kid + " failed: "
             + Pkcs11Errors.describe(e), e);
       }
+    }
+
+    private PrivateKey currentKey() throws GeneralSecurityException {
+      Handle current = handle;
+      long generation = token.generation();
+      if (current.generation() == generation) {
+        return current.key();
+      }
+      PrivateKey fresh = (PrivateKey) token.keyStore().getKey(alias, null);
+      if (fresh == null) {
+        throw new KeyStoreException("the HSM no longer holds " + alias);
+      }
+      handle = new Handle(fresh, generation);
+      return fresh;
     }
 
     @Override

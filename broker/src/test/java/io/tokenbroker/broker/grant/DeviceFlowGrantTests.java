@@ -304,7 +304,7 @@ class DeviceFlowGrantTests {
     approve(started.getUserCode());
     String active = broker.context().keys().activeKey().kid();
     // The key disappears from the token under the running broker, as when an HSM loses its objects.
-    new Pkcs11SigningKeyStore(broker.context().token().provider(), broker.context().token().keyStore(), clock)
+    new Pkcs11SigningKeyStore(broker.context().token(), clock)
         .destroy(active);
     Map<String, List<String>> before = broker.grantState();
 

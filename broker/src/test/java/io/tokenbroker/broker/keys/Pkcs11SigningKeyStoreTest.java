@@ -33,7 +33,7 @@ class Pkcs11SigningKeyStoreTest {
   Pkcs11SigningKeyStoreTest(SoftHsm hsm) {
     this.hsm = hsm;
     Pkcs11Token token = hsm.token();
-    this.store = new Pkcs11SigningKeyStore(token.provider(), token.keyStore(), Clock.systemUTC());
+    this.store = new Pkcs11SigningKeyStore(token, Clock.systemUTC());
   }
 
   @Test
@@ -123,8 +123,7 @@ class Pkcs11SigningKeyStoreTest {
   void findWhenTokenReopenedByAnotherProviderThenSameKeyIsFoundByKid() throws Exception {
     SigningKey key = store.generate(SigningAlgorithm.ES256);
     Pkcs11Token reopened = Pkcs11Token.open(hsm.pkcs11Config(), hsm.pin());
-    Pkcs11SigningKeyStore other = new Pkcs11SigningKeyStore(reopened.provider(), reopened.keyStore(),
-        Clock.systemUTC());
+    Pkcs11SigningKeyStore other = new Pkcs11SigningKeyStore(reopened, Clock.systemUTC());
 
     assertThat(other.kids()).contains(key.kid());
     SigningKey again = other.find(key.kid()).orElseThrow();

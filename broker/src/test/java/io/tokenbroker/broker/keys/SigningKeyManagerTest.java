@@ -53,7 +53,7 @@ class SigningKeyManagerTest {
       database.close();
     }
     database = Database.open("jdbc:h2:file:" + dir.resolve("broker") + ";WRITE_DELAY=0", 2);
-    SigningKeyStore store = new Pkcs11SigningKeyStore(hsm.token().provider(), hsm.token().keyStore(), clock);
+    SigningKeyStore store = new Pkcs11SigningKeyStore(hsm.token(), clock);
     SigningKeyManager manager = new SigningKeyManager(store, new JdbcSigningKeyRecords(database),
         new KeyRotationPolicy(SETTINGS), clock);
     manager.start();
@@ -112,7 +112,7 @@ class SigningKeyManagerTest {
     assertThat(states(manager)).containsEntry(first, KeyState.REMOVED);
     assertThat(verifiesAgainst(manager.publishedKeys(), oldToken)).isFalse();
     assertThat(verifiesAgainst(manager.publishedKeys(), newToken)).isTrue();
-    Pkcs11SigningKeyStore store = new Pkcs11SigningKeyStore(hsm.token().provider(), hsm.token().keyStore(), clock);
+    Pkcs11SigningKeyStore store = new Pkcs11SigningKeyStore(hsm.token(), clock);
     assertThat(store.kids()).doesNotContain(first).contains(activated.kid());
   }
 
@@ -134,7 +134,7 @@ class SigningKeyManagerTest {
   void startWhenActiveKeyIsMissingFromTheHsmThenFailsNamingTheKey() {
     SigningKeyManager manager = startManager();
     String active = manager.activeKey().kid();
-    new Pkcs11SigningKeyStore(hsm.token().provider(), hsm.token().keyStore(), clock).destroy(active);
+    new Pkcs11SigningKeyStore(hsm.token(), clock).destroy(active);
 
     assertThatThrownBy(this::startManager)
         .isInstanceOf(KeyOperationException.class)

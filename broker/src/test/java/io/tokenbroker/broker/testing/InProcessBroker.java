@@ -63,6 +63,7 @@ public final class InProcessBroker implements AutoCloseable {
     String name = InProcessServerBuilder.generateName();
     BrokerServer server = new BrokerServer(InProcessServerBuilder.forName(name).directExecutor(),
         application.services(), application.callGuard()).start();
+    application.startHsmMonitor(server::setServing);
     ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     return new InProcessBroker(context, application, server, channel, dir, name);
   }
