@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests, tests against a real SoftHSM2 token (one JVM per class), and end-to-end
-# tests that run the packaged broker as separate processes over TLS on loopback.
+# tests that run the packaged broker as separate processes over TLS on loopback; then a short fuzzing run of
+# every Jazzer target (FUZZ_SECONDS each, default 5; 0 skips it; fuzz/run fuzzes for longer).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 # shellcheck source=scripts/prerequisites.sh
 source scripts/prerequisites.sh
 ensure_prerequisites
 echo "JDK: $(java -version 2>&1 | head -n 1)"
-exec mvn -B -ntp verify "$@"
+mvn -B -ntp verify "$@"
+if [[ "${FUZZ_SECONDS:-5}" != "0" ]]; then
+  fuzz/run "${FUZZ_SECONDS:-5}"
+fi

@@ -2,7 +2,6 @@ package io.tokenbroker.broker.device;
 
 import io.tokenbroker.broker.oauth.SecretHash;
 import java.security.SecureRandom;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -38,10 +37,13 @@ public final class UserCode {
       return Optional.empty();
     }
     StringBuilder sb = new StringBuilder(LENGTH);
-    for (char c : input.toUpperCase(Locale.ROOT).toCharArray()) {
-      if (c == '-' || Character.isWhitespace(c)) {
+    for (char typed : input.toCharArray()) {
+      if (typed == '-' || Character.isWhitespace(typed)) {
         continue;
       }
+      // ASCII case folding only: Unicode upper-casing maps letters such as U+017F (long s) or U+FB00 (ff) onto
+      // the alphabet, so codes could be "typed" with look-alike characters (found by UserCodeFuzzTests).
+      char c = typed >= 'a' && typed <= 'z' ? (char) (typed - ('a' - 'A')) : typed;
       if (ALPHABET.indexOf(c) < 0 || sb.length() == LENGTH) {
         return Optional.empty();
       }
