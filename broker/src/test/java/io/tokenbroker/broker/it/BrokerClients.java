@@ -28,6 +28,14 @@ final class BrokerClients {
     return NettyChannelBuilder.forAddress("localhost", port, credentials).build();
   }
 
+  /** A channel presenting the home's operator certificate, as the operator CLI does. */
+  static ManagedChannel operatorChannel(Path home, int port) throws Exception {
+    ChannelCredentials credentials = TlsChannelCredentials.newBuilder()
+        .keyManager(home.resolve("tls/operator.crt").toFile(), home.resolve("tls/operator.key").toFile())
+        .trustManager(home.resolve("tls/ca.crt").toFile()).build();
+    return NettyChannelBuilder.forAddress("localhost", port, credentials).build();
+  }
+
   static HttpResponse<String> httpsGet(Path home, int port, String path) throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
