@@ -167,8 +167,9 @@ public final class BrokerApplication implements AutoCloseable {
   }
 
   /**
-   * Periodic housekeeping: key lifecycle, expired DPoP replay records, and device authorizations a day after
-   * they expired (their codes can no longer be redeemed; the audit log keeps what happened).
+   * Periodic housekeeping: key lifecycle, expired DPoP replay records, device authorizations a day after they
+   * expired (their codes can no longer be redeemed; the audit log keeps what happened), and audit events older
+   * than {@code audit.retention}.
    */
   public void maintain() {
     try {
@@ -184,6 +185,31 @@ public final class BrokerApplication implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       log.error("DPoP replay purge failed: {}", e.getClass().getSimpleName());
+    }
+    purgeOldAuditEvents();
+  }
+
+  private void purgeOldAuditEvents() {
+    java.time.Duration retention = context.config().auditRetention();
+    if (retention.isZero()) {
+      return;
+    }
+    try {
+      java.time.Instant cutoff = clock.instant().minus(retention);
+      int purged = 0;
+      // Bounded per run: a backlog after a retention change drains over a few runs, never one huge delete.
+      for (int round = 0; round < 20; round++) {
+        int n = audit.purgeBefore(cutoff, 5_000);
+        purged += n;
+        if (n < 5_000) {
+          break;
+        }
+      }
+      if (purged > 0) {
+        log.info("deleted {} audit events older than {}", purged, retention);
+      }
+    } catch (RuntimeException e) {
+      log.error("audit purge failed: {}", e.getClass().getSimpleName());
     }
   }
 

@@ -12,4 +12,10 @@ public interface AuditLog {
    * range ({@code from} inclusive, {@code until} exclusive; null = unbounded).
    */
   List<AuditEvent> list(long afterId, String type, String deviceId, Instant from, Instant until, int limit);
+
+  /**
+   * Deletes events that occurred before {@code cutoff}, at most {@code batch} per call (so the housekeeping never
+   * holds a long transaction); returns how many went.
+   */
+  int purgeBefore(Instant cutoff, int batch);
 }

@@ -75,6 +75,7 @@ public final class BrokerConfig {
     verificationUri();
     revocationHeartbeatInterval();
     hsmHealthInterval();
+    auditRetention();
   }
 
   public Path home() {
@@ -248,6 +249,15 @@ public final class BrokerConfig {
       return url(ConfigKey.DEVICE_VERIFICATION_URI);
     }
     return URI.create("https://" + issuer().getHost() + ":" + httpsPort() + "/device");
+  }
+
+  /** Zero means keep forever. */
+  public Duration auditRetention() {
+    Duration d = duration(ConfigKey.AUDIT_RETENTION);
+    if (!d.isZero() && d.compareTo(Duration.ofDays(1)) < 0) {
+      throw invalid(ConfigKey.AUDIT_RETENTION, "must be PT0S (keep forever) or at least one day (P1D)");
+    }
+    return d;
   }
 
   public Duration hsmHealthInterval() {

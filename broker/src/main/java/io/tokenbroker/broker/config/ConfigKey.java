@@ -36,6 +36,8 @@ public enum ConfigKey {
       "page where people enter user codes; default https://<issuer host>:<https.port>/device"),
   REVOCATION_HEARTBEAT_INTERVAL("revocation.heartbeat-interval", "PT15S",
       "how often WatchRevocations streams send a heartbeat (verifiers measure staleness by it)"),
+  AUDIT_RETENTION("audit.retention", "P400D",
+      "how long audit events are kept before housekeeping deletes them; PT0S keeps them forever"),
   DATABASE_URL("database.url", null, "JDBC URL; default an H2 file under <home>/data with WRITE_DELAY=0"),
   DATABASE_POOL_SIZE("database.pool-size", "8", "maximum JDBC connections");
 

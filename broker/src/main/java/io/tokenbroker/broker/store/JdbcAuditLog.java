@@ -73,4 +73,17 @@ public final class JdbcAuditLog implements AuditLog {
       }
     });
   }
+
+  @Override
+  public int purgeBefore(Instant cutoff, int batch) {
+    // DELETE with a bounded sub-select: the same SQL works on H2 and PostgreSQL.
+    return db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("DELETE FROM audit_events WHERE id IN (SELECT id FROM "
+          + "audit_events WHERE occurred_at < ? ORDER BY id FETCH FIRST ? ROWS ONLY)")) {
+        ps.setObject(1, Sql.ts(cutoff));
+        ps.setInt(2, batch);
+        return ps.executeUpdate();
+      }
+    });
+  }
 }
