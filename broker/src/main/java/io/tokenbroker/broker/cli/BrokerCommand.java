@@ -49,8 +49,7 @@ public final class BrokerCommand implements Runnable {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = BrokerCommand.class.getPackage().getImplementationVersion();
-      return new String[] {"broker " + (v == null ? "development build" : v)};
+      return new String[] {"broker " + BuildInfo.describe(BrokerCommand.class)};
     }
   }
 }

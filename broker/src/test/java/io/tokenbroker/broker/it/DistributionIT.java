@@ -1,0 +1,92 @@
+package io.tokenbroker.broker.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The installable archive {@code broker-<version>.tar.gz} works on its own: unpacked into an empty directory,
+ * its {@code bin/broker} finds its own {@code lib/broker.jar} (no source tree, no environment overrides), names
+ * its version and commit, creates a home and serves.
+ */
+class DistributionIT {
+  @TempDir Path tmp;
+
+  @Test
+  void theUnpackedArchivePrintsItsVersionInitialisesAHomeAndServes() throws Exception {
+    Path archive;
+    try (Stream<Path> files = Files.list(BrokerProcess.REPO_ROOT.resolve("broker/target"))) {
+      archive = files.filter(p -> p.getFileName().toString().matches("broker-.+\\.tar\\.gz")).findFirst()
+          .orElseThrow(() -> new AssertionError("no broker-<version>.tar.gz in broker/target: run mvn package"));
+    }
+    Path install = Files.createDirectories(tmp.resolve("opt"));
+    assertThat(run(install, List.of("tar", "-xzf", archive.toString(), "-C", install.toString())).exitCode)
+        .isZero();
+    Path root;
+    try (Stream<Path> dirs = Files.list(install)) {
+      root = dirs.findFirst().orElseThrow();
+    }
+    assertThat(root.getFileName().toString()).startsWith("broker-");
+    assertThat(root.resolve("lib/broker.jar")).isRegularFile();
+    assertThat(root.resolve("conf/broker.properties.sample")).isRegularFile();
+    assertThat(root.resolve("systemd/tokenbroker-broker.service")).content()
+        .contains("ProtectSystem=strict").contains("NoNewPrivileges=yes");
+    assertThat(root.resolve("hsm-config/softhsm2/create-token.sh")).isExecutable();
+    assertThat(Files.getPosixFilePermissions(root.resolve("bin/broker")))
+        .contains(PosixFilePermission.OWNER_EXECUTE);
+    String launcher = root.resolve("bin/broker").toString();
+
+    Result version = run(root, List.of(launcher, "--version"));
+    assertThat(version.exitCode).isZero();
+    assertThat(version.output).matches("(?s)broker \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? \\(commit [0-9a-f]{12}(, modified)?\\)\\s*");
+
+    Path home = tmp.resolve("home");
+    Result init = run(root, List.of(launcher, "init", "--home", home.toString(), "--grpc-port", "0",
+        "--https-port", "0"));
+    assertThat(init.exitCode).as(init.output).isZero();
+
+    ProcessBuilder serve = builder(root, List.of(launcher, "serve", "--home", home.toString()));
+    Process p = serve.redirectErrorStream(true).start();
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      boolean ready = false;
+      while (!ready && (line = out.readLine()) != null) {
+        ready = line.startsWith("broker ready: grpc=");
+      }
+      assertThat(ready).as("the unpacked broker became ready").isTrue();
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  private record Result(int exitCode, String output) {}
+
+  private static ProcessBuilder builder(Path dir, List<String> command) {
+    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
+    // Nothing from the source tree: the launcher must find its own jar.
+    pb.environment().remove("TOKENBROKER_BROKER_JAR");
+    pb.environment().remove("SOFTHSM2_CONF");
+    pb.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    return pb;
+  }
+
+  private static Result run(Path dir, List<String> command) throws IOException, InterruptedException {
+    Process p = builder(dir, command).redirectErrorStream(true).start();
+    p.getOutputStream().close();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    return new Result(p.exitValue(), output);
+  }
+}
