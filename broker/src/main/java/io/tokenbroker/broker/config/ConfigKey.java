@@ -32,6 +32,8 @@ public enum ConfigKey {
   DEVICE_POLL_INTERVAL("device.poll-interval", "PT5S", "minimum polling interval (RFC 8628 interval)"),
   DEVICE_VERIFICATION_URI("device.verification-uri", null,
       "page where people enter user codes; default https://<issuer host>:<https.port>/device"),
+  DEVICE_CERTIFICATE_LIFETIME("device.certificate-lifetime", "P30D",
+      "lifetime of device certificates issued by the device CA (RFC 8705 §2.1); PT1H to P397D"),
   REVOCATION_HEARTBEAT_INTERVAL("revocation.heartbeat-interval", "PT15S",
       "how often WatchRevocations streams send a heartbeat (verifiers measure staleness by it)"),
   DATABASE_URL("database.url", null, "JDBC URL; default an H2 file under <home>/data with WRITE_DELAY=0"),
