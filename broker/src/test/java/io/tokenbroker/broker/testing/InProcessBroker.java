@@ -167,7 +167,7 @@ public final class InProcessBroker implements AutoCloseable {
   private static Map<String, List<String>> snapshot(Connection c) throws java.sql.SQLException {
     Map<String, List<String>> out = new TreeMap<>();
     for (String table : List.of("clients", "device_authorizations", "devices", "refresh_families", "refresh_tokens",
-        "dpop_replay", "signing_keys", "device_certificates", "revocation_events")) {
+        "dpop_replay", "signing_keys", "device_certificates")) {
       List<String> rows = new ArrayList<>();
       try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM " + table)) {
         int n = rs.getMetaData().getColumnCount();
