@@ -68,6 +68,13 @@ public final class TokenServiceImpl extends TokenServiceGrpc.TokenServiceImplBas
   @Override
   public void revokeToken(RevokeTokenRequest request, StreamObserver<RevokeTokenResponse> observer) {
     Unary.run(observer, errors, () -> {
+      List<java.security.cert.X509Certificate> chain = RequestContext.CLIENT_CERTIFICATES.get();
+      if (RequestContext.DPOP_PROOFS.get().isEmpty() && !chain.isEmpty()) {
+        // RFC 8705 §3: a certificate-bound token is revoked over mutual TLS with its certificate.
+        TokenBinding proven = grants.authenticateCertificate(request.getClientId(), chain);
+        revocation.revoke(request.getClientId(), request.getToken(), proven, null);
+        return RevokeTokenResponse.getDefaultInstance();
+      }
       DpopProof proof = grants.authenticate(request.getClientId(), RequestContext.DPOP_PROOFS.get(), htu());
       revocation.revoke(request.getClientId(), request.getToken(), proof);
       return RevokeTokenResponse.getDefaultInstance();

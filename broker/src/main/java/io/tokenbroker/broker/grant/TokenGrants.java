@@ -360,6 +360,16 @@ public final class TokenGrants {
     return validateProof(proof, htu, clientId);
   }
 
+  /**
+   * Authenticates a device call made over mutual TLS (RFC 8705 §2; RFC 7009 revocation of certificate-bound
+   * tokens): a known client and an acceptable client certificate. Returns the certificate binding.
+   */
+  public TokenBinding authenticateCertificate(String clientId, List<X509Certificate> clientCertificates) {
+    knownClient(clientId);
+    return guarded(clientId, () -> transactor.inTransaction(() -> new TokenBinding.X5tS256(
+        certificates.check(clientCertificates, clock.instant()).x5tS256())));
+  }
+
   private DpopProof validateProof(List<String> proof, String htu, String clientId) {
     try {
       return proofs.validate(proof, HTM, htu, null);

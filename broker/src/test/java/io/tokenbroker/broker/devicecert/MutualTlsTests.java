@@ -371,6 +371,32 @@ class MutualTlsTests {
     assertThat(broker.grantState()).isEqualTo(before);
   }
 
+  @Test
+  void rfc7009RevocationOfACertificateBoundTokenNeedsItsCertificate() throws Exception {
+    KeyPair key = TestCertificates.p256();
+    ManagedChannel mtls = tls(key, TestCertificates.selfSigned(key, "CN=sensor-5"));
+    TokenResponse tokens = token(mtls).token(deviceCodeRequest(MTLS_CLIENT, approvedDeviceCode(MTLS_CLIENT)));
+    io.tokenbroker.proto.v1.RevokeTokenRequest revoke = io.tokenbroker.proto.v1.RevokeTokenRequest.newBuilder()
+        .setClientId(MTLS_CLIENT).setToken(tokens.getRefreshToken()).build();
+
+    // Someone else's certificate, or a DPoP proof from any key, cannot revoke it; nothing changes.
+    KeyPair other = TestCertificates.p256();
+    Map<String, List<String>> before = broker.grantState();
+    assertOAuthError(() -> TokenServiceGrpc.newBlockingStub(tls(other, TestCertificates.selfSigned(other,
+        "CN=sensor-5"))).revokeToken(revoke), Status.Code.UNAUTHENTICATED, "INVALID_CLIENT", "invalid_client");
+    TestDevice stranger = new TestDevice();
+    assertOAuthError(() -> withMetadata(TokenServiceGrpc.newBlockingStub(tls(Caller.ANONYMOUS)), Map.of("dpop",
+        stranger.proof(InProcessBroker.htu(TokenServiceGrpc.getRevokeTokenMethod().getFullMethodName()),
+            clock.instant(), h -> h, c -> c))).revokeToken(revoke),
+        Status.Code.UNAUTHENTICATED, "INVALID_CLIENT", "invalid_client");
+    assertThat(broker.grantState()).isEqualTo(before);
+
+    // Over mTLS with the bound certificate it works, and the family is gone.
+    TokenServiceGrpc.newBlockingStub(mtls).withDeadlineAfter(30, TimeUnit.SECONDS).revokeToken(revoke);
+    assertOAuthError(() -> token(mtls).token(refreshRequest(MTLS_CLIENT, tokens.getRefreshToken())),
+        Status.Code.UNAUTHENTICATED, "INVALID_GRANT", "invalid_grant");
+  }
+
   // ---- revocation ---------------------------------------------------------------------------------------------
 
   @Test
