@@ -78,6 +78,7 @@ public final class BrokerApplication implements AutoCloseable {
   private final Introspection introspection;
   private final TokenRevocation tokenRevocation;
   private final DeviceCertificateIssuance certificates;
+  private final JdbcDeviceCertificateStore issuedCertificates;
 
   public BrokerApplication(BrokerContext context, Clock clock) {
     this.context = context;
@@ -101,7 +102,7 @@ public final class BrokerApplication implements AutoCloseable {
     feed = new RevocationFeed(revocationLog, clock, config.revocationHeartbeatInterval());
     // Grants commit in groups: one H2 commit per group instead of per grant (DESIGN.md: state).
     grantTransactions = new GroupCommitTransactor(db, 64);
-    JdbcDeviceCertificateStore issuedCertificates = new JdbcDeviceCertificateStore(db);
+    issuedCertificates = new JdbcDeviceCertificateStore(db);
     PresentedCertificates presented = new PresentedCertificates(context.deviceCa(), issuedCertificates,
         revocationLog);
     grants = new TokenGrants(clients, authorizations, devices, refreshTokens, replay, audit, grantTransactions,
@@ -153,7 +154,7 @@ public final class BrokerApplication implements AutoCloseable {
         token,
         new JwksServiceImpl(context.keys()).bindService(),
         new AdminServiceImpl(registry, clients, devices, refreshTokens, deviceFlow, revocations, context.keys(), audit,
-            context.database(), clock, errors).bindService(),
+            context.database(), clock, errors, issuedCertificates).bindService(),
         new RevocationServiceImpl(introspection, feed, errors).bindService(),
         certificate);
   }

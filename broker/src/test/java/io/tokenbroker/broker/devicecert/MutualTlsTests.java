@@ -356,6 +356,11 @@ class MutualTlsTests {
         next.getRefreshToken()));
     assertThat(cnf(afterRenewal.getAccessToken()))
         .containsExactly(Map.entry("x5t#S256", CertificateThumbprint.x5tS256(renewedCertificate)));
+    // Operators see both unexpired certificates on the device.
+    assertThat(AdminServiceGrpc.newBlockingStub(tls(Caller.OPERATOR)).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .getDevice(io.tokenbroker.proto.v1.GetDeviceRequest.newBuilder().setDeviceId(d.tokens().getDeviceId()).build())
+        .getDevice().getCertificateSerialsList())
+        .containsExactlyInAnyOrder(issued.getSerialNumber(), renewed.getSerialNumber());
   }
 
   @Test
