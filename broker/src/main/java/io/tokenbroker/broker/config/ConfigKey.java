@@ -14,7 +14,7 @@ public enum ConfigKey {
   HTTPS_PORT("https.port", "8444", "HTTPS port (0 = any free port)"),
   TLS_CERTIFICATE("tls.certificate", "tls/server.crt", "PEM certificate chain of both listeners"),
   TLS_PRIVATE_KEY("tls.private-key", "tls/server.key", "PEM PKCS#8 private key of both listeners"),
-  TLS_CLIENT_CA("tls.client-ca", "tls/ca.crt", "PEM CA certificates that operator client certificates chain to"),
+  TLS_CLIENT_CA("tls.client-ca", "tls/ca.crt", "PEM CA certificates that operator and backend client certificates chain to"),
   HSM_PKCS11_CONFIG("hsm.pkcs11-config", "hsm/pkcs11.cfg", "SunPKCS11 configuration file of the signing token"),
   HSM_PIN_FILE("hsm.pin-file", null, "file (mode 0600) holding the token's user PIN"),
   HSM_PIN_ENV("hsm.pin-env", "TOKENBROKER_HSM_PIN", "environment variable holding the PIN; wins over the file"),

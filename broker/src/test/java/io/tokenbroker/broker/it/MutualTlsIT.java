@@ -209,6 +209,11 @@ class MutualTlsIT {
     assertThat(bound.getTokenType()).isEqualTo(TokenType.TOKEN_TYPE_BEARER);
     assertThat(x5t(bound.getAccessToken())).isEqualTo(opensslThumbprint("device.crt"));
 
+    BrokerProcess.Result shown = admin("devices", "get", bootstrap.getDeviceId());
+    assertThat(shown.exitCode()).as(shown.stderr()).isZero();
+    assertThat(shown.stdout()).contains("device certificate serial: " + issued.getSerialNumber())
+        .contains("x5t#S256 " + opensslThumbprint("device.crt"));
+
     // The operator revokes the device: its serial and thumbprint reach verifiers, the broker refuses it.
     BrokerProcess.Result revoked = admin("devices", "revoke", bootstrap.getDeviceId(), "--reason", "stolen");
     assertThat(revoked.exitCode()).as(revoked.stderr()).isZero();
