@@ -204,6 +204,30 @@ class MutualTlsTests {
     return out;
   }
 
+  @Test
+  void theDeviceCaKeyIsASensitiveSignOnlyHsmObjectAndSurvivesARestart() throws Exception {
+    X509Certificate ca = broker.context().deviceCa().certificate();
+    assertThat(ca.getBasicConstraints()).isZero();
+    ca.verify(ca.getPublicKey());
+
+    // pkcs11-tool (OpenSC) reads the attributes independently of SunPKCS11.
+    String objects = hsm.pkcs11ToolObjects();
+    String aliasHex = java.util.HexFormat.of().formatHex(
+        DeviceCertificateAuthority.ALIAS.getBytes(StandardCharsets.US_ASCII));
+    List<String> caKey = java.util.Arrays.stream(objects.split("(?=\\n\\S)")).map(String::strip)
+        .filter(b -> b.startsWith("Private Key Object"))
+        .filter(b -> b.contains(DeviceCertificateAuthority.ALIAS) || b.toLowerCase().contains(aliasHex))
+        .toList();
+    assertThat(caKey).as("the device CA key among:%n%s", objects).hasSize(1);
+    assertThat(caKey.get(0)).contains("EC").contains("sensitive").contains("always sensitive")
+        .contains("never extractable").containsPattern("Usage:\\s+sign\\s*\\n")
+        .doesNotContain("decrypt").doesNotContain("unwrap").doesNotContain("derive");
+
+    broker.close();
+    broker = InProcessBroker.start(hsm, dir, clock, "");
+    assertThat(broker.context().deviceCa().certificate()).isEqualTo(ca);
+  }
+
   // ---- role authentication is independent of what the TLS layer accepted ------------------------------------
 
   @Test
