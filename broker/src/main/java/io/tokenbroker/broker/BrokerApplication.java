@@ -4,6 +4,7 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.tokenbroker.broker.api.AdminServiceImpl;
 import io.tokenbroker.broker.api.CallGuardInterceptor;
+import io.tokenbroker.broker.api.CertificateServiceImpl;
 import io.tokenbroker.broker.api.ClientCertificateAuthenticator;
 import io.tokenbroker.broker.api.DeviceAuthorizationServiceImpl;
 import io.tokenbroker.broker.api.DpopNonceInterceptor;
@@ -18,6 +19,8 @@ import io.tokenbroker.broker.client.ClientStore;
 import io.tokenbroker.broker.config.BrokerConfig;
 import io.tokenbroker.broker.device.DeviceFlow;
 import io.tokenbroker.broker.device.DeviceStore;
+import io.tokenbroker.broker.devicecert.DeviceCertificateIssuance;
+import io.tokenbroker.broker.devicecert.PresentedCertificates;
 import io.tokenbroker.broker.grant.TokenGrants;
 import io.tokenbroker.broker.hsm.HsmHealthMonitor;
 import io.tokenbroker.broker.revocation.Introspection;
@@ -27,6 +30,7 @@ import io.tokenbroker.broker.store.Database;
 import io.tokenbroker.broker.store.GroupCommitTransactor;
 import io.tokenbroker.broker.store.JdbcAuditLog;
 import io.tokenbroker.broker.store.JdbcClientStore;
+import io.tokenbroker.broker.store.JdbcDeviceCertificateStore;
 import io.tokenbroker.broker.store.JdbcDeviceAuthorizationStore;
 import io.tokenbroker.broker.store.JdbcDeviceStore;
 import io.tokenbroker.broker.store.JdbcDpopReplayCache;
@@ -76,6 +80,8 @@ public final class BrokerApplication implements AutoCloseable {
   private final Introspection introspection;
   private final TokenRevocation tokenRevocation;
   private HsmHealthMonitor hsmMonitor;
+  private final DeviceCertificateIssuance certificates;
+  private final JdbcDeviceCertificateStore issuedCertificates;
 
   public BrokerApplication(BrokerContext context, Clock clock) {
     this.context = context;
@@ -99,10 +105,17 @@ public final class BrokerApplication implements AutoCloseable {
     feed = new RevocationFeed(revocationLog, clock, config.revocationHeartbeatInterval());
     // Grants commit in groups: one H2 commit per group instead of per grant (DESIGN.md: state).
     grantTransactions = new GroupCommitTransactor(db, 64);
+    issuedCertificates = new JdbcDeviceCertificateStore(db);
+    PresentedCertificates presented = new PresentedCertificates(context.deviceCa(), issuedCertificates,
+        revocationLog);
     grants = new TokenGrants(clients, authorizations, devices, refreshTokens, replay, audit, grantTransactions,
-        proofs, issuer, revocationLog, feed, clock);
-    revocations = new Revocations(devices, refreshTokens, clients, revocationLog, audit, db, feed, clock);
+        proofs, issuer, revocationLog, feed, presented, issuedCertificates, clock);
+    revocations = new Revocations(devices, refreshTokens, clients, revocationLog, audit, db, feed,
+        issuedCertificates, clock);
     IssuedTokenReader reader = new IssuedTokenReader(config.issuer(), () -> context.keys().publishedKeys());
+    certificates = new DeviceCertificateIssuance(context.deviceCa(), issuedCertificates, presented, reader, proofs,
+        replay, devices, clients, revocationLog, audit, db, config.issuer().toString(),
+        config.deviceCertificateLifetime(), clock);
     introspection = new Introspection(reader, devices, revocationLog, db, clock);
     tokenRevocation = new TokenRevocation(replay, proofs.replayRetention(), refreshTokens, reader, revocationLog,
         audit, db, feed, clock);
@@ -133,23 +146,29 @@ public final class BrokerApplication implements AutoCloseable {
   public List<ServerServiceDefinition> services() {
     ServerServiceDefinition token = new TokenServiceImpl(grants, tokenRevocation, context.config().externalUrl(),
         errors).bindService();
+    ServerServiceDefinition certificate = new CertificateServiceImpl(certificates, context.config().externalUrl(),
+        errors).bindService();
     if (nonces != null) {
       token = ServerInterceptors.intercept(token, new DpopNonceInterceptor(nonces));
+      certificate = ServerInterceptors.intercept(certificate, new DpopNonceInterceptor(nonces));
     }
     return List.of(
         new DeviceAuthorizationServiceImpl(deviceFlow, errors).bindService(),
         token,
         new JwksServiceImpl(context.keys()).bindService(),
         new AdminServiceImpl(registry, clients, devices, refreshTokens, deviceFlow, revocations, context.keys(), audit,
-            context.database(), clock, errors).bindService(),
-        new RevocationServiceImpl(introspection, feed, errors).bindService());
+            context.database(), clock, errors, issuedCertificates).bindService(),
+        new RevocationServiceImpl(introspection, feed, errors).bindService(),
+        certificate);
   }
 
   /** The interceptor every call goes through (metadata bounds, TLS peer, authorization). */
   public CallGuardInterceptor callGuard() throws IOException {
     Path caFile = context.config().tlsClientCa();
+    // The device CA never vouches for operators or backends, even if someone lists it as a client CA.
+    X509Certificate deviceCa = context.deviceCa().certificate();
     List<X509Certificate> cas = TlsKeyStores.readCertificates(caFile).stream()
-        .map(X509Certificate.class::cast).collect(Collectors.toList());
+        .map(X509Certificate.class::cast).filter(c -> !c.equals(deviceCa)).collect(Collectors.toList());
     return new CallGuardInterceptor(new ClientCertificateAuthenticator(cas), errors);
   }
 

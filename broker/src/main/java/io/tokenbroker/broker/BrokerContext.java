@@ -1,6 +1,7 @@
 package io.tokenbroker.broker;
 
 import io.tokenbroker.broker.config.BrokerConfig;
+import io.tokenbroker.broker.devicecert.DeviceCertificateAuthority;
 import io.tokenbroker.broker.hsm.HsmException;
 import io.tokenbroker.broker.hsm.HsmPin;
 import io.tokenbroker.broker.hsm.Pkcs11Token;
@@ -25,8 +26,11 @@ public final class BrokerContext implements AutoCloseable {
   private final Pkcs11Token token;
   private final Database database;
   private final SigningKeyManager keys;
+  private final DeviceCertificateAuthority deviceCa;
 
-  private BrokerContext(BrokerConfig config, Pkcs11Token token, Database database, SigningKeyManager keys) {
+  private BrokerContext(BrokerConfig config, Pkcs11Token token, Database database, SigningKeyManager keys,
+      DeviceCertificateAuthority deviceCa) {
+    this.deviceCa = deviceCa;
     this.config = config;
     this.token = token;
     this.database = database;
@@ -49,7 +53,10 @@ public final class BrokerContext implements AutoCloseable {
           new Pkcs11SigningKeyStore(token, clock),
           new JdbcSigningKeyRecords(database), new KeyRotationPolicy(config.keyLifecycle()), clock);
       keys.start();
-      return new BrokerContext(config, token, database, keys);
+      // The device CA key is made in the HSM at init, or at the first start of an older home.
+      DeviceCertificateAuthority deviceCa = DeviceCertificateAuthority.loadOrCreate(token.provider(),
+          token.keyStore(), clock);
+      return new BrokerContext(config, token, database, keys, deviceCa);
     } catch (KeyOperationException e) {
       database.close();
       throw new HsmException(e.getMessage(), e);
@@ -90,6 +97,11 @@ public final class BrokerContext implements AutoCloseable {
 
   public SigningKeyManager keys() {
     return keys;
+  }
+
+  /** The device CA whose key lives in the HSM (RFC 8705 §2.1). */
+  public DeviceCertificateAuthority deviceCa() {
+    return deviceCa;
   }
 
   @Override

@@ -9,6 +9,7 @@ import io.tokenbroker.broker.client.Client;
 import io.tokenbroker.broker.client.ClientRegistry;
 import io.tokenbroker.broker.client.ClientStore;
 import io.tokenbroker.broker.device.Device;
+import io.tokenbroker.broker.devicecert.DeviceCertificateStore;
 import io.tokenbroker.broker.device.DeviceFlow;
 import io.tokenbroker.broker.device.DeviceStore;
 import io.tokenbroker.broker.keys.KeyState;
@@ -80,10 +81,13 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final Transactor transactor;
   private final Clock clock;
   private final GrpcErrors errors;
+  private final DeviceCertificateStore certificates;
 
   public AdminServiceImpl(ClientRegistry registry, ClientStore clients, DeviceStore devices,
       RefreshTokenStore refreshTokens, DeviceFlow flow,
-      Revocations revocations, SigningKeyManager keys, AuditLog audit, Transactor transactor, Clock clock, GrpcErrors errors) {
+      Revocations revocations, SigningKeyManager keys, AuditLog audit, Transactor transactor, Clock clock, GrpcErrors errors,
+      DeviceCertificateStore certificates) {
+    this.certificates = certificates;
     this.registry = registry;
     this.clients = clients;
     this.devices = devices;
@@ -173,6 +177,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       Device device = devices.find(request.getDeviceId())
           .orElseThrow(() -> new OAuthException(OAuthError.NOT_FOUND, "no such device"));
       io.tokenbroker.proto.v1.Device.Builder b = toProto(device).toBuilder();
+      b.addAllCertificateSerials(certificates.unexpiredSerialsOfDevice(device.deviceId(), clock.instant()));
       for (RefreshTokenStore.FamilySummary f : refreshTokens.familiesOfDevice(device.deviceId())) {
         RefreshFamilySummary.Builder s = RefreshFamilySummary.newBuilder().setFamilyId(f.family().familyId())
             .setState(RefreshFamilyState.valueOf("REFRESH_FAMILY_STATE_" + f.family().state().name()))

@@ -21,6 +21,7 @@ import javax.net.ssl.SSLSession;
  * certificate). What it learns goes into {@link RequestContext}.
  */
 public final class CallGuardInterceptor implements ServerInterceptor {
+  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<String> DPOP = Metadata.Key.of("dpop", Metadata.ASCII_STRING_MARSHALLER);
 
   private final ClientCertificateAuthenticator operators;
@@ -41,7 +42,9 @@ public final class CallGuardInterceptor implements ServerInterceptor {
       Context context = Context.current()
           .withValue(RequestContext.FULL_METHOD, method)
           .withValue(RequestContext.DPOP_PROOFS, proofs)
-          .withValue(RequestContext.USER_AGENT, userAgent(headers));
+          .withValue(RequestContext.USER_AGENT, userAgent(headers))
+          .withValue(RequestContext.CLIENT_CERTIFICATES, chain)
+          .withValue(RequestContext.AUTHORIZATION, headers.get(AUTHORIZATION));
       AccessPolicy.Caller caller = AccessPolicy.lookup(method).orElse(null);
       if (caller == null) {
         return refuse(call, io.grpc.Status.PERMISSION_DENIED.withDescription("method not allowed"));
@@ -51,9 +54,15 @@ public final class CallGuardInterceptor implements ServerInterceptor {
           return refuse(call, io.grpc.Status.UNAUTHENTICATED
               .withDescription("this API requires mutual TLS with an operator or backend certificate"));
         }
+        // The TLS layer accepts any client certificate (device certificates may be self-signed, RFC 8705 §2.2),
+        // so the role rests on this explicit PKIX check against the home CA alone.
         Optional<ClientCertificateAuthenticator.Identity> identity = operators.authenticate(chain);
-        boolean allowed = identity.isPresent() && (identity.get().role() == ClientCertificateAuthenticator.Role.OPERATOR
-            || caller == AccessPolicy.Caller.BACKEND);
+        if (identity.isEmpty()) {
+          return refuse(call, io.grpc.Status.UNAUTHENTICATED
+              .withDescription("the client certificate is not an operator or backend certificate of this broker"));
+        }
+        boolean allowed = identity.get().role() == ClientCertificateAuthenticator.Role.OPERATOR
+            || caller == AccessPolicy.Caller.BACKEND;
         if (!allowed) {
           return refuse(call, io.grpc.Status.PERMISSION_DENIED.withDescription(caller == AccessPolicy.Caller.OPERATOR
               ? "the client certificate is not an operator certificate"

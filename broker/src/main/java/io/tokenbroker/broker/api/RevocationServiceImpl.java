@@ -55,6 +55,10 @@ public final class RevocationServiceImpl extends RevocationServiceGrpc.Revocatio
       if (cnf instanceof Map<?, ?> m && m.get("jkt") instanceof String jkt) {
         b.setCnf(Confirmation.newBuilder().setJkt(jkt));
       }
+      // RFC 8705 §3.2: certificate-bound tokens are Bearer tokens with cnf["x5t#S256"].
+      if (cnf instanceof Map<?, ?> m && m.get("x5t#S256") instanceof String x5t) {
+        b.setCnf(Confirmation.newBuilder().setX5TS256(x5t)).setTokenType(TokenType.TOKEN_TYPE_BEARER);
+      }
       if (c.getClaim("sid") instanceof String sid) {
         b.setRefreshFamilyId(sid);
       }

@@ -1,6 +1,7 @@
 package io.tokenbroker.broker.api;
 
 import io.grpc.stub.StreamObserver;
+import io.tokenbroker.broker.binding.TokenBinding;
 import io.tokenbroker.broker.grant.TokenGrants;
 import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
@@ -42,16 +43,18 @@ public final class TokenServiceImpl extends TokenServiceGrpc.TokenServiceImplBas
       List<String> proof = RequestContext.DPOP_PROOFS.get();
       TokenGrants.Tokens tokens = switch (request.getGrantCase()) {
         case DEVICE_CODE -> grants.deviceCode(request.getClientId(), request.getDeviceCode().getDeviceCode(), proof,
-            htu(), RequestContext.USER_AGENT.get());
+            htu(), RequestContext.CLIENT_CERTIFICATES.get(), RequestContext.USER_AGENT.get());
         case REFRESH_TOKEN -> grants.refresh(request.getClientId(), request.getRefreshToken().getRefreshToken(),
             request.getRefreshToken().getScopeList(), request.getRefreshToken().getAudienceList(), proof, htu(),
-            RequestContext.USER_AGENT.get());
+            RequestContext.CLIENT_CERTIFICATES.get(), RequestContext.USER_AGENT.get());
         case GRANT_NOT_SET -> throw new OAuthException(OAuthError.UNSUPPORTED_GRANT_TYPE,
             "set device_code or refresh_token");
       };
       return TokenResponse.newBuilder()
           .setAccessToken(tokens.accessToken())
-          .setTokenType(TokenType.TOKEN_TYPE_DPOP)
+          // RFC 8705 §3: certificate-bound tokens are presented as Bearer over the same mTLS connection.
+          .setTokenType(tokens.binding() instanceof TokenBinding.Jkt ? TokenType.TOKEN_TYPE_DPOP
+              : TokenType.TOKEN_TYPE_BEARER)
           .setExpiresIn(Protos.duration(tokens.expiresIn()))
           .setRefreshToken(tokens.refreshToken())
           .addAllScope(new TreeSet<>(tokens.scopes()))
@@ -65,6 +68,13 @@ public final class TokenServiceImpl extends TokenServiceGrpc.TokenServiceImplBas
   @Override
   public void revokeToken(RevokeTokenRequest request, StreamObserver<RevokeTokenResponse> observer) {
     Unary.run(observer, errors, () -> {
+      List<java.security.cert.X509Certificate> chain = RequestContext.CLIENT_CERTIFICATES.get();
+      if (RequestContext.DPOP_PROOFS.get().isEmpty() && !chain.isEmpty()) {
+        // RFC 8705 §3: a certificate-bound token is revoked over mutual TLS with its certificate.
+        TokenBinding proven = grants.authenticateCertificate(request.getClientId(), chain);
+        revocation.revoke(request.getClientId(), request.getToken(), proven, null);
+        return RevokeTokenResponse.getDefaultInstance();
+      }
       DpopProof proof = grants.authenticate(request.getClientId(), RequestContext.DPOP_PROOFS.get(), htu());
       revocation.revoke(request.getClientId(), request.getToken(), proof);
       return RevokeTokenResponse.getDefaultInstance();

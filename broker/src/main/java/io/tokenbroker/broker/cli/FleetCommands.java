@@ -82,6 +82,9 @@ final class FleetCommands {
         out.println("user agent: " + d.getUserAgent());
       }
       out.println("last refresh: " + time(d.getLastRefreshAt()));
+      for (String serial : d.getCertificateSerialsList()) {
+        out.println("device certificate serial: " + serial);
+      }
       for (var f : d.getRefreshFamiliesList()) {
         out.println("refresh family " + f.getFamilyId() + ": " + f.getState().name()
             .substring("REFRESH_FAMILY_STATE_".length()) + ", " + f.getGenerationCount() + " token(s), created "

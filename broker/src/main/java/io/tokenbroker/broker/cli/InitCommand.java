@@ -125,6 +125,8 @@ final class InitCommand implements Runnable {
             ClientRegistry.draft(DEMO_CLIENT, "Demo device", Set.of("telemetry:write", "firmware:read"),
                 Set.of("https://api.example.test"), BindingPolicy.DPOP), "broker init");
         report(spec.commandLine().getOut(), dir, devToken, tls, context.keys().records());
+        spec.commandLine().getOut().println("  device CA: "
+            + context.deviceCa().certificate().getSubjectX500Principal().getName() + " (key in the HSM)");
         spec.commandLine().getOut().println("  client:   " + demo.clientId() + " (DPoP; scopes "
             + String.join(" ", new java.util.TreeSet<>(demo.allowedScopes())) + "; audience "
             + String.join(" ", demo.allowedAudiences()) + ")");

@@ -9,6 +9,7 @@ import io.tokenbroker.broker.BrokerContext;
 import io.tokenbroker.broker.BrokerFailure;
 import io.tokenbroker.broker.api.BrokerServer;
 import io.tokenbroker.broker.config.BrokerConfig;
+import io.tokenbroker.broker.tls.AnyClientCertificateTrustManager;
 import io.tokenbroker.broker.tls.TlsKeyStores;
 import io.tokenbroker.broker.web.BrokerWebServer;
 import java.io.IOException;
@@ -120,10 +121,11 @@ final class ServeCommand implements Runnable {
           .maxInboundMessageSize(MAX_MESSAGE_BYTES)
           .maxInboundMetadataSize(MAX_METADATA_BYTES);
     }
-    // Client certificates are optional at the TLS layer; the operator API requires one by policy.
+    // Client certificates are optional at the TLS layer and any is accepted there (self-signed device
+    // certificates, RFC 8705 §2.2); the operator API and mTLS clients check them by policy after the handshake.
     ServerCredentials credentials = TlsServerCredentials.newBuilder()
         .keyManager(config.tlsCertificate().toFile(), config.tlsPrivateKey().toFile())
-        .trustManager(config.tlsClientCa().toFile())
+        .trustManager(new AnyClientCertificateTrustManager())
         .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL)
         .build();
     return NettyServerBuilder.forAddress(address, credentials)

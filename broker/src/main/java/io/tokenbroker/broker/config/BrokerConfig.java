@@ -268,6 +268,14 @@ public final class BrokerConfig {
     return d;
   }
 
+  public Duration deviceCertificateLifetime() {
+    Duration d = duration(ConfigKey.DEVICE_CERTIFICATE_LIFETIME);
+    if (d.compareTo(Duration.ofHours(1)) < 0 || d.compareTo(Duration.ofDays(397)) > 0) {
+      throw invalid(ConfigKey.DEVICE_CERTIFICATE_LIFETIME, "must be between PT1H and P397D");
+    }
+    return d;
+  }
+
   public Duration revocationHeartbeatInterval() {
     Duration d = duration(ConfigKey.REVOCATION_HEARTBEAT_INTERVAL);
     if (d.compareTo(Duration.ofMillis(100)) < 0 || d.compareTo(Duration.ofMinutes(5)) > 0) {

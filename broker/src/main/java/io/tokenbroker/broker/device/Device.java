@@ -26,6 +26,11 @@ public record Device(
 
   public enum State { ACTIVE, SUSPENDED, REVOKED }
 
+  /** What the device's tokens are bound to: its DPoP key or its certificate. */
+  public io.tokenbroker.broker.binding.TokenBinding binding() {
+    return io.tokenbroker.broker.binding.TokenBinding.of(jkt, x5tS256);
+  }
+
   public Device {
     scopes = Set.copyOf(scopes);
     audiences = Set.copyOf(audiences);

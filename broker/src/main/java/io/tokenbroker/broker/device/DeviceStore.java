@@ -20,6 +20,9 @@ public interface DeviceStore {
   /** A successful refresh: last seen and last refresh become {@code now}; the user agent is kept if given. */
   void recordRefresh(String deviceId, Instant now, String userAgent);
 
+  /** The device's tokens are bound to {@code binding} from now on (RFC 8705 §4: moving to a certificate). */
+  void rebind(String deviceId, io.tokenbroker.broker.binding.TokenBinding binding);
+
   /** The device, locked until the caller's transaction ends. */
   Optional<Device> lock(String deviceId);
 

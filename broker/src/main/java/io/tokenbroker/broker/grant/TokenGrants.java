@@ -3,6 +3,11 @@ package io.tokenbroker.broker.grant;
 import io.tokenbroker.broker.Transactor;
 import io.tokenbroker.broker.audit.AuditEvent;
 import io.tokenbroker.broker.audit.AuditLog;
+import io.tokenbroker.broker.binding.TokenBinding;
+import io.tokenbroker.broker.client.BindingPolicy;
+import io.tokenbroker.broker.devicecert.DeviceCertificateStore;
+import io.tokenbroker.broker.devicecert.PresentedCertificates;
+import io.tokenbroker.broker.devicecert.PresentedCertificates.PresentedCertificate;
 import io.tokenbroker.broker.client.Client;
 import io.tokenbroker.broker.client.ClientStore;
 import io.tokenbroker.broker.device.Device;
@@ -29,6 +34,7 @@ import io.tokenbroker.verifier.VerificationException;
 import io.tokenbroker.verifier.dpop.DpopProof;
 import io.tokenbroker.verifier.dpop.DpopProofValidator;
 import io.tokenbroker.verifier.dpop.DpopReplayCache;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,7 +45,8 @@ import java.util.regex.Pattern;
 
 /**
  * The token endpoint's grants (RFC 6749 §5): the device-code grant (RFC 8628 §3.4-3.5) and the refresh-token
- * grant (RFC 6749 §6), both sender-constrained with DPoP (RFC 9449 §5).
+ * grant (RFC 6749 §6), both sender-constrained with DPoP (RFC 9449 §5) or, for clients whose binding policy is
+ * {@code MTLS}, with the TLS client certificate (RFC 8705 §3-4).
  *
  * <p>Each grant is one transaction: the DPoP replay record, the state change, the audit event and the signed
  * access token are committed together before the caller can answer, and any failure (including an HSM that
@@ -54,7 +61,7 @@ public final class TokenGrants {
 
   /** What the token endpoint answers (RFC 6749 §5.1). The tokens exist in clear only here. */
   public record Tokens(String accessToken, Duration expiresIn, String refreshToken, Set<String> scopes,
-      Set<String> audiences, Duration refreshExpiresIn, String deviceId) {
+      Set<String> audiences, Duration refreshExpiresIn, String deviceId, TokenBinding binding) {
     @Override
     public String toString() {
       return "Tokens[device=" + deviceId + ", tokens redacted]";
@@ -78,12 +85,16 @@ public final class TokenGrants {
   private final Transactor transactor;
   private final DpopProofValidator proofs;
   private final AccessTokenIssuer issuer;
+  private final PresentedCertificates certificates;
+  private final DeviceCertificateStore issuedCertificates;
   private final Clock clock;
 
   public TokenGrants(ClientStore clients, DeviceAuthorizationStore authorizations, DeviceStore devices,
       RefreshTokenStore refreshTokens, DpopReplayCache replay, AuditLog audit, Transactor transactor,
       DpopProofValidator proofs, AccessTokenIssuer issuer, RevocationLog revocations, RevocationListener listener,
-      Clock clock) {
+      PresentedCertificates certificates, DeviceCertificateStore issuedCertificates, Clock clock) {
+    this.certificates = certificates;
+    this.issuedCertificates = issuedCertificates;
     this.revocations = revocations;
     this.listener = listener;
     this.clients = clients;
@@ -99,18 +110,36 @@ public final class TokenGrants {
   }
 
   /**
-   * RFC 8628 §3.4: the device polls with its device code and a DPoP proof for {@code htu}.
+   * RFC 8628 §3.4: the device polls with its device code and a DPoP proof for {@code htu}. A device of an
+   * {@code MTLS} client that polls over mutual TLS binds its tokens to that certificate instead (RFC 8705 §2.2:
+   * the self-signed route; the thumbprint is recorded on the device); without a certificate it bootstraps
+   * with DPoP and later moves to a device-CA certificate (see {@link #refresh}).
    *
    * @param proof the values of the request's {@code dpop} metadata (exactly one is valid)
+   * @param clientCertificates the TLS client certificate chain as presented (unverified; empty without mTLS)
    * @param userAgent the caller's {@code user-agent} (bounded), or null
    */
-  public Tokens deviceCode(String clientId, String deviceCode, List<String> proof, String htu, String userAgent) {
+  public Tokens deviceCode(String clientId, String deviceCode, List<String> proof, String htu,
+      List<X509Certificate> clientCertificates, String userAgent) {
     Client client = knownClient(clientId);
     requireOpaque(deviceCode, "device_code");
-    DpopProof dpop = validateProof(proof, htu, clientId);
+    boolean certificateRoute = client.bindingPolicy() == BindingPolicy.MTLS && !clientCertificates.isEmpty();
+    DpopProof dpop = certificateRoute ? null : validateProof(proof, htu, clientId);
     Outcome outcome = guarded(clientId, () -> transactor.inTransaction(() -> {
       Instant now = clock.instant();
-      recordFirstUse(dpop);
+      PresentedCertificate certificate = null;
+      if (certificateRoute) {
+        certificate = certificates.check(clientCertificates, now);
+        if (certificate.route() == PresentedCertificates.Route.DEVICE_CA) {
+          // A device-CA certificate already belongs to an enrolled device; a new device enrols with its own.
+          throw new OAuthException(OAuthError.INVALID_CLIENT,
+              "a certificate issued to an enrolled device cannot enrol another device");
+        }
+      } else {
+        recordFirstUse(dpop);
+      }
+      TokenBinding binding = certificate != null ? new TokenBinding.X5tS256(certificate.x5tS256())
+          : new TokenBinding.Jkt(dpop.jkt());
       DeviceAuthorization found = authorizations.lockByDeviceCodeHash(SecretHash.sha256Hex(deviceCode))
           .filter(a -> a.clientId().equals(clientId)).orElse(null);
       if (found == null) {
@@ -134,7 +163,7 @@ public final class TokenGrants {
       if (poll instanceof PollOutcome.Expired) {
         return refused(OAuthError.EXPIRED_TOKEN, "the device code has expired; start a new authorization");
       }
-      if (poll instanceof PollOutcome.Issue && revocations.isRevoked(SubjectKind.JKT, dpop.jkt())) {
+      if (poll instanceof PollOutcome.Issue && dpop != null && revocations.isRevoked(SubjectKind.JKT, dpop.jkt())) {
         // A key that belonged to a revoked device stays refused, whatever device now presents it.
         return refused(OAuthError.INVALID_GRANT, "this DPoP key has been revoked");
       }
@@ -143,7 +172,7 @@ public final class TokenGrants {
             .device(found.deviceId()).detail("authorization_id", found.id()).build());
         return refused(OAuthError.INVALID_GRANT, "the device code was already used");
       }
-      return new Outcome.Issued(issueFirstTokens(client, poll.next(), dpop, userAgent, now));
+      return new Outcome.Issued(issueFirstTokens(client, poll.next(), binding, userAgent, now));
     }));
     if (outcome instanceof Outcome.Refused r) {
       throw r.error();
@@ -155,15 +184,31 @@ public final class TokenGrants {
    * RFC 6749 §6: a new access token and a rotated refresh token for a refresh token and a DPoP proof from the
    * key it is bound to. Reuse of a rotated token revokes the whole family (RFC 9700 §4.14.2), except for the
    * grace retry of a lost response (see {@link RefreshRotation}).
+   *
+   * <p>{@code MTLS} clients must call over mutual TLS (RFC 8705 §2); their refresh tokens are bound to the
+   * certificate (§4). A family still bound to the bootstrap DPoP key moves to a device-CA certificate issued to
+   * the same device when the refresh carries both that certificate and a proof from the bound key; a family bound
+   * to a device-CA certificate moves to its renewed successor. Any other certificate gets {@code invalid_grant}.
    */
   public Tokens refresh(String clientId, String refreshToken, List<String> scopes, List<String> audiences,
-      List<String> proof, String htu, String userAgent) {
+      List<String> proof, String htu, List<X509Certificate> clientCertificates, String userAgent) {
     Client client = knownClient(clientId);
     requireOpaque(refreshToken, "refresh_token");
-    DpopProof dpop = validateProof(proof, htu, clientId);
+    boolean mtls = client.bindingPolicy() == BindingPolicy.MTLS;
+    if (mtls && clientCertificates.isEmpty()) {
+      OAuthException refusal = new OAuthException(OAuthError.INVALID_CLIENT,
+          "this client requires mutual TLS with the device's client certificate (RFC 8705)");
+      auditRefusal(refusal, clientId);
+      throw refusal;
+    }
+    // An mTLS refresh needs a DPoP proof only to move a bootstrap family off its DPoP key.
+    DpopProof dpop = mtls && proof.isEmpty() ? null : validateProof(proof, htu, clientId);
     String presentedHash = SecretHash.sha256Hex(refreshToken);
     Outcome outcome = guarded(clientId, () -> transactor.inTransaction(() -> {
-      recordFirstUse(dpop);
+      if (dpop != null) {
+        recordFirstUse(dpop);
+      }
+      PresentedCertificate certificate = mtls ? certificates.check(clientCertificates, clock.instant()) : null;
       RefreshToken found = refreshTokens.findToken(presentedHash)
           .orElseThrow(() -> new OAuthException(OAuthError.INVALID_GRANT, "unknown refresh token"));
       // Lock order everywhere: device, then family, then the revocation sequence. Every change to a family's
@@ -174,7 +219,8 @@ public final class TokenGrants {
       RefreshToken presented = refreshTokens.findToken(presentedHash).orElseThrow();
       RefreshToken active = refreshTokens.activeToken(family.familyId()).orElse(null);
       Instant now = clock.instant();
-      RefreshRotation.Decision decision = RefreshRotation.decide(presented, family, active, clientId, dpop.jkt(),
+      TokenBinding proven = provenBinding(family, dpop, certificate);
+      RefreshRotation.Decision decision = RefreshRotation.decide(presented, family, active, clientId, proven,
           client.refreshGraceWindow(), now);
       if (decision instanceof RefreshRotation.Decision.Refuse r) {
         throw r.error();
@@ -210,14 +256,22 @@ public final class TokenGrants {
       Instant idleExpiry = RefreshRotation.successorIdleExpiry(family, client.refreshIdleLifetime(), now);
       refreshTokens.insertToken(new RefreshToken(SecretHash.sha256Hex(successor), family.familyId(), generation,
           RefreshToken.Status.ACTIVE, now, idleExpiry, null, presented.tokenHash()));
+      // RFC 8705 §4: from now on the family (and the device) is bound to the certificate that proved itself.
+      TokenBinding binding = certificate != null ? new TokenBinding.X5tS256(certificate.x5tS256())
+          : family.binding();
+      if (!binding.equals(family.binding())) {
+        refreshTokens.rebindFamily(family.familyId(), binding);
+        devices.rebind(device.deviceId(), binding);
+      }
       AccessTokenIssuer.AccessToken access = issuer.issue(device.deviceId(), clientId, grantedScopes,
-          grantedAudiences, family.jkt(), family.familyId(), client.accessTokenLifetime(), now);
+          grantedAudiences, binding, family.familyId(), client.accessTokenLifetime(), now);
       devices.recordRefresh(device.deviceId(), now, userAgent);
       audit.record(AuditEvent.success(auditType, "device", now).client(clientId).device(device.deviceId())
-          .detail("grant_type", "refresh_token").detail("jti", access.jti()).detail("jkt", dpop.jkt())
+          .detail("grant_type", "refresh_token").detail("jti", access.jti()).detail(bindingName(binding),
+              binding.value())
           .detail("family", family.familyId()).detail("generation", Integer.toString(generation)).build());
       return new Outcome.Issued(new Tokens(access.jwt(), access.lifetime(), successor, grantedScopes,
-          grantedAudiences, Duration.between(now, idleExpiry), device.deviceId()));
+          grantedAudiences, Duration.between(now, idleExpiry), device.deviceId(), binding));
     }));
     if (outcome instanceof Outcome.Refused r) {
       listener.revocationsCommitted();
@@ -225,6 +279,39 @@ public final class TokenGrants {
       throw r.error();
     }
     return ((Outcome.Issued) outcome).tokens();
+  }
+
+  /**
+   * What the caller proved possession of, expressed against the family's binding: the family's binding when the
+   * DPoP key or certificate matches it (or legitimately takes it over), otherwise whatever it did present (or
+   * null), which {@link RefreshRotation} refuses.
+   */
+  private TokenBinding provenBinding(RefreshFamily family, DpopProof dpop, PresentedCertificate certificate) {
+    TokenBinding bound = family.binding();
+    if (bound instanceof TokenBinding.Jkt jkt) {
+      boolean keyProven = dpop != null && dpop.jkt().equals(jkt.value());
+      if (certificate == null) {
+        return keyProven ? bound : dpop == null ? null : new TokenBinding.Jkt(dpop.jkt());
+      }
+      // Bootstrap -> certificate (certificate_service.proto): the bound key and this device's own CA certificate.
+      boolean ownCertificate = family.deviceId().equals(certificate.deviceId());
+      return keyProven && ownCertificate ? bound : new TokenBinding.X5tS256(certificate.x5tS256());
+    }
+    if (certificate == null) {
+      return null;
+    }
+    if (bound.value().equals(certificate.x5tS256())) {
+      return bound;
+    }
+    // Renewal: the bound certificate and the presented one were both issued by the device CA to this device.
+    boolean renewed = family.deviceId().equals(certificate.deviceId())
+        && issuedCertificates.findByThumbprint(bound.value())
+            .map(c -> c.deviceId().equals(family.deviceId())).orElse(false);
+    return renewed ? bound : new TokenBinding.X5tS256(certificate.x5tS256());
+  }
+
+  private static String bindingName(TokenBinding binding) {
+    return binding instanceof TokenBinding.Jkt ? "jkt" : "x5t#S256";
   }
 
   /**
@@ -239,12 +326,16 @@ public final class TokenGrants {
         .device(family.deviceId()).detail("family", family.familyId()).detail("reason", why).build());
   }
 
-  private Tokens issueFirstTokens(Client client, DeviceAuthorization consumed, DpopProof dpop, String userAgent,
-      Instant now) {
+  private Tokens issueFirstTokens(Client client, DeviceAuthorization consumed, TokenBinding binding,
+      String userAgent, Instant now) {
+    // The binding is recorded on the device at first issuance; later grants must present the same key or
+    // certificate (RFC 9449 §5, RFC 8705 §2.2).
     devices.insert(new Device(consumed.deviceId(), client.clientId(), consumed.owner(), Device.State.ACTIVE,
-        dpop.jkt(), null, consumed.scopes(), consumed.audiences(), now, now, now, null, userAgent, null));
+        binding.jktOrNull(), binding.x5tS256OrNull(), consumed.scopes(), consumed.audiences(), now, now, now, null,
+        userAgent, null));
     RefreshFamily family = new RefreshFamily(UUID.randomUUID().toString(), consumed.deviceId(), client.clientId(),
-        consumed.scopes(), consumed.audiences(), dpop.jkt(), null, RefreshFamily.State.ACTIVE, now,
+        consumed.scopes(), consumed.audiences(), binding.jktOrNull(), binding.x5tS256OrNull(),
+        RefreshFamily.State.ACTIVE, now,
         now.plus(client.refreshAbsoluteLifetime()), null);
     refreshTokens.insertFamily(family);
     String refreshToken = RandomTokens.base64Url(32);
@@ -252,12 +343,12 @@ public final class TokenGrants {
     refreshTokens.insertToken(new RefreshToken(SecretHash.sha256Hex(refreshToken), family.familyId(), 1,
         RefreshToken.Status.ACTIVE, now, idleExpiry, null, null));
     AccessTokenIssuer.AccessToken access = issuer.issue(consumed.deviceId(), client.clientId(), consumed.scopes(),
-        consumed.audiences(), dpop.jkt(), family.familyId(), client.accessTokenLifetime(), now);
+        consumed.audiences(), binding, family.familyId(), client.accessTokenLifetime(), now);
     audit.record(AuditEvent.success("tokens_issued", "device", now).client(client.clientId())
         .device(consumed.deviceId()).detail("grant_type", "device_code").detail("jti", access.jti())
-        .detail("jkt", dpop.jkt()).detail("authorization_id", consumed.id()).build());
+        .detail(bindingName(binding), binding.value()).detail("authorization_id", consumed.id()).build());
     return new Tokens(access.jwt(), access.lifetime(), refreshToken, consumed.scopes(), consumed.audiences(),
-        Duration.between(now, idleExpiry), consumed.deviceId());
+        Duration.between(now, idleExpiry), consumed.deviceId(), binding);
   }
 
   /**
@@ -267,6 +358,16 @@ public final class TokenGrants {
   public DpopProof authenticate(String clientId, List<String> proof, String htu) {
     knownClient(clientId);
     return validateProof(proof, htu, clientId);
+  }
+
+  /**
+   * Authenticates a device call made over mutual TLS (RFC 8705 §2; RFC 7009 revocation of certificate-bound
+   * tokens): a known client and an acceptable client certificate. Returns the certificate binding.
+   */
+  public TokenBinding authenticateCertificate(String clientId, List<X509Certificate> clientCertificates) {
+    knownClient(clientId);
+    return guarded(clientId, () -> transactor.inTransaction(() -> new TokenBinding.X5tS256(
+        certificates.check(clientCertificates, clock.instant()).x5tS256())));
   }
 
   private DpopProof validateProof(List<String> proof, String htu, String clientId) {

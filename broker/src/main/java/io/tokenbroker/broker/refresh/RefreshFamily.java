@@ -22,6 +22,11 @@ public record RefreshFamily(
 
   public enum State { ACTIVE, REVOKED }
 
+  /** What every token of the family is bound to (RFC 9449 §5 / RFC 8705 §4). */
+  public io.tokenbroker.broker.binding.TokenBinding binding() {
+    return io.tokenbroker.broker.binding.TokenBinding.of(jkt, x5tS256);
+  }
+
   public RefreshFamily {
     scopes = Set.copyOf(scopes);
     audiences = Set.copyOf(audiences);

@@ -1,5 +1,6 @@
 package io.tokenbroker.broker.refresh;
 
+import io.tokenbroker.broker.binding.TokenBinding;
 import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
 import java.time.Duration;
@@ -32,14 +33,15 @@ public final class RefreshRotation {
   }
 
   /**
-   * Decides what to do with {@code presented} (a token of {@code family}) redeemed by {@code clientId} with a
-   * proof from key {@code proofJkt} at {@code now}.
+   * Decides what to do with {@code presented} (a token of {@code family}) redeemed by {@code clientId} at
+   * {@code now} by a caller that proved possession of {@code proven} (a DPoP key or a TLS client certificate;
+   * null when it proved neither).
    *
    * @param active the family's current ACTIVE token, or null
    * @param grace the client's grace window for lost responses
    */
   public static Decision decide(RefreshToken presented, RefreshFamily family, RefreshToken active, String clientId,
-      String proofJkt, Duration grace, Instant now) {
+      TokenBinding proven, Duration grace, Instant now) {
     if (!family.clientId().equals(clientId)) {
       return refuse("the refresh token was issued to another client");
     }
@@ -49,10 +51,11 @@ public final class RefreshRotation {
     if (!now.isBefore(family.absoluteExpiresAt())) {
       return refuse("the refresh token has expired");
     }
-    // RFC 9449 §5: a bound refresh token is usable only with a proof from the same key. Someone holding the
-    // token without the key cannot use it, so this alone does not burn the family.
-    if (family.jkt() != null && !family.jkt().equals(proofJkt)) {
-      return refuse("the refresh token is bound to another DPoP key");
+    // RFC 9449 §5 / RFC 8705 §4: a bound refresh token is usable only with the same key or certificate. Someone
+    // holding the token without the key cannot use it, so this alone does not burn the family.
+    if (!family.binding().equals(proven)) {
+      return refuse(family.binding() instanceof TokenBinding.Jkt ? "the refresh token is bound to another DPoP key"
+          : "the refresh token is bound to another client certificate");
     }
     if (presented.status() == RefreshToken.Status.ACTIVE) {
       if (!now.isBefore(presented.idleExpiresAt())) {

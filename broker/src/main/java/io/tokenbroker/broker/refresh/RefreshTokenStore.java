@@ -30,6 +30,9 @@ public interface RefreshTokenStore {
   /** ACTIVE -> CONSUMED; false when the token was not ACTIVE (nothing changes then). */
   boolean consume(String tokenHash, Instant now);
 
+  /** The family's tokens are bound to {@code binding} from now on (RFC 8705 §4; under the family lock). */
+  void rebindFamily(String familyId, io.tokenbroker.broker.binding.TokenBinding binding);
+
   /** ACTIVE -> REVOKED for one token. */
   void revokeToken(String tokenHash);
 

@@ -61,6 +61,7 @@ public final class Introspection {
           || (sid != null && log.revokedSince(SubjectKind.REFRESH_FAMILY_ID, sid, iat))
           || (claims.getJWTID() != null && log.isRevoked(SubjectKind.ACCESS_TOKEN_JTI, claims.getJWTID()))
           || (jkt != null && log.isRevoked(SubjectKind.JKT, jkt))
+          || (x5t(claims) != null && log.revokedSince(SubjectKind.X5T_S256, x5t(claims), iat))
           || log.revokedSince(SubjectKind.CLIENT_ID, String.valueOf(claims.getClaim("client_id")), iat);
       return revoked ? Result.inactive() : new Result(true, claims, device.get().state());
     });
@@ -70,6 +71,16 @@ public final class Introspection {
     try {
       return claims.getStringClaim(name);
     } catch (ParseException e) {
+      return null;
+    }
+  }
+
+  /** RFC 8705 §3.1: the certificate thumbprint of a certificate-bound token, or null. */
+  static String x5t(JWTClaimsSet claims) {
+    try {
+      var cnf = claims.getJSONObjectClaim("cnf");
+      return cnf == null ? null : (String) cnf.get("x5t#S256");
+    } catch (ParseException | ClassCastException e) {
       return null;
     }
   }

@@ -5,6 +5,8 @@ import io.tokenbroker.broker.audit.AuditEvent;
 import io.tokenbroker.broker.audit.AuditLog;
 import io.tokenbroker.broker.client.ClientStore;
 import io.tokenbroker.broker.device.Device;
+import io.tokenbroker.broker.devicecert.DeviceCertificate;
+import io.tokenbroker.broker.devicecert.DeviceCertificateStore;
 import io.tokenbroker.broker.device.DeviceStore;
 import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
@@ -13,6 +15,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Operator actions that cut devices off: revoke (for good), suspend and resume, and revoke a whole client.
@@ -31,10 +35,13 @@ public final class Revocations {
   private final AuditLog audit;
   private final Transactor transactor;
   private final RevocationListener listener;
+  private final DeviceCertificateStore certificates;
   private final Clock clock;
 
   public Revocations(DeviceStore devices, RefreshTokenStore refreshTokens, ClientStore clients, RevocationLog log,
-      AuditLog audit, Transactor transactor, RevocationListener listener, Clock clock) {
+      AuditLog audit, Transactor transactor, RevocationListener listener, DeviceCertificateStore certificates,
+      Clock clock) {
+    this.certificates = certificates;
     this.devices = devices;
     this.refreshTokens = refreshTokens;
     this.clients = clients;
@@ -133,14 +140,30 @@ public final class Revocations {
       refreshTokens.revokeFamily(family, now);
     }
     devices.setState(device.deviceId(), Device.State.REVOKED, reason, now);
+    // Certificate rows are locked after the device, before the revocation sequence (the lock order).
+    List<DeviceCertificate> revokedCertificates = certificates.revokeUnexpiredOfDevice(device.deviceId(), now);
     Instant relevantUntil = relevantUntil(device, now);
     log.append(now, relevantUntil, why, SubjectKind.DEVICE_ID, device.deviceId());
     if (device.jkt() != null) {
       log.append(now, relevantUntil, why, SubjectKind.JKT, device.jkt());
     }
+    // RFC 8705: tokens bound to any of the device's certificates die with it; verifiers refuse mutual-TLS peers
+    // presenting its device-CA certificates (by serial, until they expire) and the broker refuses them too.
+    Set<String> thumbprints = new TreeSet<>();
+    if (device.x5tS256() != null) {
+      thumbprints.add(device.x5tS256());
+    }
+    for (DeviceCertificate c : revokedCertificates) {
+      log.append(now, c.notAfter().plus(SKEW), why, SubjectKind.CERTIFICATE_SERIAL, c.serial());
+      thumbprints.add(c.x5tS256());
+    }
+    for (String x5t : thumbprints) {
+      log.append(now, relevantUntil, why, SubjectKind.X5T_S256, x5t);
+    }
     audit.record(AuditEvent.success("device_revoked", actor, now).client(device.clientId()).device(device.deviceId())
         .detail("reason", reason).detail("revocation_reason", why.name())
-        .detail("families", Integer.toString(families.size())).build());
+        .detail("families", Integer.toString(families.size()))
+        .detail("certificates", Integer.toString(revokedCertificates.size())).build());
     return devices.find(device.deviceId()).orElseThrow();
   }
 

@@ -12,6 +12,7 @@ public enum SubjectKind {
   JKT,
   /** A certificate thumbprint ({@code cnf.x5t#S256}). */
   X5T_S256,
+  /** A device certificate's serial (lowercase hex): verifiers refuse mutual-TLS peers presenting it. */
   CERTIFICATE_SERIAL,
   /** The token's {@code client_id}: a whole product line. */
   CLIENT_ID

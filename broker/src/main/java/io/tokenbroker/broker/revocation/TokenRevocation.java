@@ -4,6 +4,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import io.tokenbroker.broker.Transactor;
 import io.tokenbroker.broker.audit.AuditEvent;
 import io.tokenbroker.broker.audit.AuditLog;
+import io.tokenbroker.broker.binding.TokenBinding;
 import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
 import io.tokenbroker.broker.oauth.SecretHash;
@@ -19,7 +20,8 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * RFC 7009 token revocation by the device itself, with a DPoP proof from the key the token is bound to.
+ * RFC 7009 token revocation by the device itself, with a DPoP proof from the key the token is bound to, or for a
+ * certificate-bound token over mutual TLS with that certificate (RFC 8705 §3).
  * Revoking a refresh token revokes its family (RFC 7009 §2.1); revoking an access token publishes its
  * {@code jti}. Unknown, expired or already revoked tokens answer success (RFC 7009 §2.2).
  */
@@ -53,17 +55,25 @@ public final class TokenRevocation {
 
   /** Revokes {@code token}, which the device proves it holds with {@code proof}. */
   public void revoke(String clientId, String token, DpopProof proof) {
+    revoke(clientId, token, new TokenBinding.Jkt(proof.jkt()), proof);
+  }
+
+  /**
+   * Revokes {@code token} for a caller that proved possession of {@code proven} (its DPoP key, or its TLS client
+   * certificate with {@code proof} null).
+   */
+  public void revoke(String clientId, String token, TokenBinding proven, DpopProof proof) {
     if (token == null || token.isEmpty() || token.length() > IssuedTokenReader.MAX_TOKEN_CHARS) {
       throw new OAuthException(OAuthError.INVALID_REQUEST, "token must be 1-8192 characters");
     }
     boolean changed = transactor.inTransaction(() -> {
-      if (!replay.firstUse(proof.jkt(), proof.jti(), proof.issuedAt().plus(replayRetention))) {
+      if (proof != null && !replay.firstUse(proof.jkt(), proof.jti(), proof.issuedAt().plus(replayRetention))) {
         throw new OAuthException(OAuthError.INVALID_DPOP_PROOF, "the DPoP proof's jti was already used");
       }
       Optional<RefreshToken> refresh = refreshTokens.findToken(SecretHash.sha256Hex(token));
       if (refresh.isPresent()) {
         RefreshFamily family = refreshTokens.lockFamily(refresh.get().familyId()).orElseThrow();
-        requireSameKey(family.jkt(), proof);
+        requireSameBinding(family.binding(), proven);
         if (!family.clientId().equals(clientId)) {
           return false;
         }
@@ -82,7 +92,11 @@ public final class TokenRevocation {
         return false;
       }
       JWTClaimsSet claims = access.get();
-      requireSameKey(Introspection.jkt(claims), proof);
+      String jkt = Introspection.jkt(claims);
+      String x5t = Introspection.x5t(claims);
+      if (jkt != null || x5t != null) {
+        requireSameBinding(jkt != null ? new TokenBinding.Jkt(jkt) : new TokenBinding.X5tS256(x5t), proven);
+      }
       Instant now = clock.instant();
       Instant exp = claims.getExpirationTime().toInstant();
       if (!now.isBefore(exp) || log.isRevoked(SubjectKind.ACCESS_TOKEN_JTI, claims.getJWTID())) {
@@ -99,9 +113,13 @@ public final class TokenRevocation {
     }
   }
 
-  private static void requireSameKey(String boundJkt, DpopProof proof) {
-    if (boundJkt != null && !boundJkt.equals(proof.jkt())) {
+  private static void requireSameBinding(TokenBinding bound, TokenBinding proven) {
+    if (bound.equals(proven)) {
+      return;
+    }
+    if (bound instanceof TokenBinding.Jkt) {
       throw new OAuthException(OAuthError.INVALID_DPOP_PROOF, "the token is bound to another DPoP key");
     }
+    throw new OAuthException(OAuthError.INVALID_CLIENT, "the token is bound to another client certificate");
   }
 }

@@ -99,6 +99,19 @@ public final class JdbcDeviceStore implements DeviceStore {
     });
   }
 
+  @Override
+  public void rebind(String deviceId, io.tokenbroker.broker.binding.TokenBinding binding) {
+    db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement(
+          "UPDATE devices SET jkt = ?, x5t_s256 = ? WHERE device_id = ?")) {
+        ps.setString(1, binding.jktOrNull());
+        ps.setString(2, binding.x5tS256OrNull());
+        ps.setString(3, deviceId);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
   private static Device read(ResultSet rs) throws SQLException {
     return new Device(rs.getString("device_id"), rs.getString("client_id"), rs.getString("owner"),
         Device.State.valueOf(rs.getString("state")), rs.getString("jkt"), rs.getString("x5t_s256"),

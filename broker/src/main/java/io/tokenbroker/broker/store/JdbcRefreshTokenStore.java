@@ -132,6 +132,19 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
   }
 
   @Override
+  public void rebindFamily(String familyId, io.tokenbroker.broker.binding.TokenBinding binding) {
+    db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement(
+          "UPDATE refresh_families SET jkt = ?, x5t_s256 = ? WHERE family_id = ?")) {
+        ps.setString(1, binding.jktOrNull());
+        ps.setString(2, binding.x5tS256OrNull());
+        ps.setString(3, familyId);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
   public void revokeToken(String tokenHash) {
     db.inTransaction(conn -> {
       try (PreparedStatement ps = conn.prepareStatement(

@@ -1,13 +1,13 @@
 package io.tokenbroker.broker.token;
 
 import com.nimbusds.jwt.JWTClaimsSet;
+import io.tokenbroker.broker.binding.TokenBinding;
 import io.tokenbroker.broker.oauth.RandomTokens;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -30,9 +30,9 @@ public final class AccessTokenIssuer {
   public record AccessToken(String jwt, String jti, Instant issuedAt, Duration lifetime) {}
 
   public AccessToken issue(String deviceId, String clientId, Set<String> scopes, Set<String> audiences,
-      String jkt, String familyId, Duration lifetime, Instant now) {
-    if (jkt == null || jkt.isEmpty()) {
-      throw new IllegalArgumentException("refusing to mint an access token without a key binding");
+      TokenBinding binding, String familyId, Duration lifetime, Instant now) {
+    if (binding == null) {
+      throw new IllegalArgumentException("refusing to mint an access token without a key or certificate binding");
     }
     Instant iat = Instant.ofEpochSecond(now.getEpochSecond());
     String jti = RandomTokens.base64Url(16);
@@ -45,7 +45,7 @@ public final class AccessTokenIssuer {
         .issueTime(Date.from(iat))
         .expirationTime(Date.from(iat.plus(lifetime)))
         .jwtID(jti)
-        .claim("cnf", Map.of("jkt", jkt))
+        .claim("cnf", binding.cnfClaim())
         .claim("sid", familyId)
         .build();
     return new AccessToken(signer.signAccessToken(claims), jti, iat, lifetime);

@@ -186,7 +186,8 @@ class BrokerLifecycleIT {
     assertThat(p.waitFor()).as(objects).isZero();
     List<String> privateKeys = List.of(objects.split("(?=\\n\\S)")).stream().map(String::strip)
         .filter(b -> b.startsWith("Private Key Object")).toList();
-    assertThat(privateKeys).hasSize(2).allSatisfy(block -> assertThat(block)
+    // The ACTIVE and NEXT signing keys and the device CA key (RFC 8705 §2.1).
+    assertThat(privateKeys).hasSize(3).allSatisfy(block -> assertThat(block)
         .contains("sensitive, always sensitive, never extractable").containsPattern("Usage:\\s+sign\\s*\\n"));
   }
 

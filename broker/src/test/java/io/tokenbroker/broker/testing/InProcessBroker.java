@@ -76,20 +76,38 @@ public final class InProcessBroker implements AutoCloseable {
    * home's CA trusted and the given client certificate.
    */
   public ManagedChannel tlsChannel(Caller caller) throws Exception {
-    if (tlsServer == null) {
-      io.grpc.ServerCredentials credentials = io.grpc.TlsServerCredentials.newBuilder()
-          .keyManager(dir.resolve("tls/server.crt").toFile(), dir.resolve("tls/server.key").toFile())
-          .trustManager(dir.resolve("tls/ca.crt").toFile())
-          .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.OPTIONAL).build();
-      tlsServer = new BrokerServer(io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(
-          new java.net.InetSocketAddress("127.0.0.1", 0), credentials), application.services(),
-          application.callGuard()).start();
-    }
     io.grpc.TlsChannelCredentials.Builder creds = io.grpc.TlsChannelCredentials.newBuilder()
         .trustManager(dir.resolve("tls/ca.crt").toFile());
     if (caller != Caller.ANONYMOUS) {
       String name = caller == Caller.OPERATOR ? "operator" : "backend";
       creds.keyManager(dir.resolve("tls/" + name + ".crt").toFile(), dir.resolve("tls/" + name + ".key").toFile());
+    }
+    return tlsChannel(creds);
+  }
+
+  /** A channel over real TLS on loopback presenting {@code certificate} (held with {@code key}) as client. */
+  public ManagedChannel tlsChannel(java.security.PrivateKey key, java.security.cert.X509Certificate certificate)
+      throws Exception {
+    java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+    ks.load(null, null);
+    char[] password = "test".toCharArray();
+    ks.setKeyEntry("client", key, password, new java.security.cert.Certificate[] {certificate});
+    javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
+        javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(ks, password);
+    return tlsChannel(io.grpc.TlsChannelCredentials.newBuilder().trustManager(dir.resolve("tls/ca.crt").toFile())
+        .keyManager(kmf.getKeyManagers()));
+  }
+
+  private ManagedChannel tlsChannel(io.grpc.TlsChannelCredentials.Builder creds) throws Exception {
+    if (tlsServer == null) {
+      io.grpc.ServerCredentials credentials = io.grpc.TlsServerCredentials.newBuilder()
+          .keyManager(dir.resolve("tls/server.crt").toFile(), dir.resolve("tls/server.key").toFile())
+          .trustManager(new io.tokenbroker.broker.tls.AnyClientCertificateTrustManager())
+          .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.OPTIONAL).build();
+      tlsServer = new BrokerServer(io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(
+          new java.net.InetSocketAddress("127.0.0.1", 0), credentials), application.services(),
+          application.callGuard()).start();
     }
     return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("localhost", tlsServer.port(),
         creds.build()).build();
@@ -150,7 +168,7 @@ public final class InProcessBroker implements AutoCloseable {
   private static Map<String, List<String>> snapshot(Connection c) throws java.sql.SQLException {
     Map<String, List<String>> out = new TreeMap<>();
     for (String table : List.of("clients", "device_authorizations", "devices", "refresh_families", "refresh_tokens",
-        "dpop_replay", "signing_keys")) {
+        "dpop_replay", "signing_keys", "device_certificates")) {
       List<String> rows = new ArrayList<>();
       try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM " + table)) {
         int n = rs.getMetaData().getColumnCount();

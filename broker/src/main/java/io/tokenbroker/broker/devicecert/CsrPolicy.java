@@ -1,0 +1,93 @@
+package io.tokenbroker.broker.devicecert;
+
+import io.tokenbroker.broker.oauth.OAuthError;
+import io.tokenbroker.broker.oauth.OAuthException;
+import java.security.PublicKey;
+import java.security.Provider;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
+
+/**
+ * Checks a device's PKCS#10 request (RFC 2986) and keeps only its public key: bounded size, valid DER, a valid
+ * self-signature (proof of possession, RFC 2986 §3), an allowed key ({@link DeviceKeyPolicy}), and no request
+ * for a CA certificate. Nothing else is taken from the request: subject and extensions are the broker's.
+ */
+public final class CsrPolicy {
+  /** certificate_service.proto: "at most 8 KiB". */
+  public static final int MAX_CSR_BYTES = 8 * 1024;
+  private static final Provider BOUNCY_CASTLE = new BouncyCastleProvider();
+
+  private CsrPolicy() {}
+
+  /** The requested public key, or an {@code INVALID_CSR} refusal that says what is wrong. */
+  public static PublicKey publicKey(byte[] der) {
+    if (der == null || der.length == 0) {
+      throw invalid("csr_der is required");
+    }
+    if (der.length > MAX_CSR_BYTES) {
+      throw invalid("the CSR is larger than " + MAX_CSR_BYTES + " bytes");
+    }
+    JcaPKCS10CertificationRequest csr;
+    PublicKey key;
+    try {
+      csr = new JcaPKCS10CertificationRequest(new PKCS10CertificationRequest(der)).setProvider(BOUNCY_CASTLE);
+      key = csr.getPublicKey();
+    } catch (Exception e) {
+      throw invalid("csr_der is not a DER-encoded PKCS#10 request");
+    }
+    DeviceKeyPolicy.refusal(key).ifPresent(why -> {
+      throw invalid(why);
+    });
+    boolean signed;
+    try {
+      signed = csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(BOUNCY_CASTLE).build(key));
+    } catch (Exception e) {
+      signed = false;
+    }
+    if (!signed) {
+      throw invalid("the CSR's signature does not verify with its public key");
+    }
+    refuseCaRequest(csr);
+    return key;
+  }
+
+  /** A request for CA powers is refused outright rather than silently downgraded: it is a misconfigured device. */
+  private static void refuseCaRequest(PKCS10CertificationRequest csr) {
+    Extensions requested;
+    try {
+      requested = csr.getRequestedExtensions();
+    } catch (RuntimeException e) {
+      throw invalid("the CSR's extension request is malformed");
+    }
+    if (requested == null && csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest).length > 0) {
+      throw invalid("the CSR's extension request is malformed");
+    }
+    if (requested == null) {
+      return;
+    }
+    try {
+      BasicConstraints bc = BasicConstraints.fromExtensions(requested);
+      KeyUsage ku = KeyUsage.fromExtensions(requested);
+      if ((bc != null && bc.isCA()) || (ku != null
+          && (ku.hasUsages(KeyUsage.keyCertSign) || ku.hasUsages(KeyUsage.cRLSign)))) {
+        throw invalid("the CSR asks for a CA certificate; device certificates are end-entity certificates");
+      }
+      if (requested.getExtension(Extension.nameConstraints) != null) {
+        throw invalid("the CSR asks for a CA certificate; device certificates are end-entity certificates");
+      }
+    } catch (IllegalArgumentException e) {
+      throw invalid("the CSR's extension request is malformed");
+    }
+  }
+
+  private static OAuthException invalid(String why) {
+    return new OAuthException(OAuthError.INVALID_CSR, why);
+  }
+}
