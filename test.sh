@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 # shellcheck source=scripts/prerequisites.sh
 source scripts/prerequisites.sh
-ensure_prerequisites
+ensure_prerequisites browser
 echo "JDK: $(java -version 2>&1 | head -n 1)"
 exec mvn -B -ntp verify "$@"
