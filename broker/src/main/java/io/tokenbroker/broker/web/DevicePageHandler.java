@@ -43,10 +43,13 @@ final class DevicePageHandler {
   static final String COOKIE = "__Host-tokenbroker-session";
   static final int MAX_FORM_BYTES = 4096;
   private static final int MAX_FIELDS = 8;
+  /** New sessions one client address may start per window: each is a database row until it expires. */
+  static final int SESSION_STARTS_PER_ADDRESS = 100;
 
   private final DeviceFlow flow;
   private final OwnerSessions sessions;
   private final AttemptLimiter codeFailures;
+  private final AttemptLimiter sessionStarts;
   private final DevicePages pages;
   private final Clock clock;
 
@@ -55,6 +58,7 @@ final class DevicePageHandler {
     this.flow = flow;
     this.sessions = sessions;
     this.codeFailures = codeFailures;
+    this.sessionStarts = new AttemptLimiter(SESSION_STARTS_PER_ADDRESS, sessions.policy().idle(), 100_000);
     this.pages = new DevicePages(issuer);
     this.clock = clock;
   }
@@ -101,7 +105,18 @@ final class DevicePageHandler {
     } catch (RuntimeException e) {
       prefilled = null;
     }
-    OwnerSession session = currentSession(request).orElseGet(() -> openSession(response));
+    Optional<OwnerSession> current = currentSession(request);
+    if (current.isEmpty()) {
+      String address = "address:" + Request.getRemoteAddr(request);
+      Instant now = clock.instant();
+      Optional<Instant> blocked = sessionStarts.blockedUntil(address, now);
+      if (blocked.isPresent()) {
+        lockedOut(response, callback, blocked.get(), now, "new sessions from this address");
+        return;
+      }
+      sessionStarts.recordFailure(address, now);
+    }
+    OwnerSession session = current.orElseGet(() -> openSession(response));
     send(response, callback, pages.enterCode(200, session.csrfToken(), prefilled, null, session.username()));
   }
 
