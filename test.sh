@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 # shellcheck source=scripts/prerequisites.sh
 source scripts/prerequisites.sh
-ensure_prerequisites
+ensure_prerequisites browser
 echo "JDK: $(java -version 2>&1 | head -n 1)"
 mvn -B -ntp verify "$@"
 if [[ "${FUZZ_SECONDS:-5}" != "0" ]]; then

@@ -21,8 +21,14 @@ tb_softhsm_library() {
   return 1
 }
 
+# ensure_prerequisites [browser]: "browser" adds Debian's chromium and chromium-driver, which the verification
+# page's browser tests drive headless through Selenium (./test.sh needs them; the quickstart does not).
 ensure_prerequisites() {
   tb_need_packages=()
+  if [[ "${1:-}" == browser ]]; then
+    tb_check_command chromium chromium
+    tb_check_command chromedriver chromium-driver
+  fi
   tb_check_command java openjdk-17-jdk-headless
   tb_check_command mvn maven
   tb_check_command softhsm2-util softhsm2

@@ -23,6 +23,11 @@ import io.tokenbroker.broker.devicecert.DeviceCertificateIssuance;
 import io.tokenbroker.broker.devicecert.PresentedCertificates;
 import io.tokenbroker.broker.grant.TokenGrants;
 import io.tokenbroker.broker.hsm.HsmHealthMonitor;
+import io.tokenbroker.broker.owner.AttemptLimiter;
+import io.tokenbroker.broker.owner.OwnerAccounts;
+import io.tokenbroker.broker.owner.OwnerSessions;
+import io.tokenbroker.broker.owner.PasswordHasher;
+import io.tokenbroker.broker.owner.SessionPolicy;
 import io.tokenbroker.broker.revocation.Introspection;
 import io.tokenbroker.broker.revocation.Revocations;
 import io.tokenbroker.broker.revocation.TokenRevocation;
@@ -34,12 +39,14 @@ import io.tokenbroker.broker.store.JdbcDeviceCertificateStore;
 import io.tokenbroker.broker.store.JdbcDeviceAuthorizationStore;
 import io.tokenbroker.broker.store.JdbcDeviceStore;
 import io.tokenbroker.broker.store.JdbcDpopReplayCache;
+import io.tokenbroker.broker.store.JdbcOwnerStore;
 import io.tokenbroker.broker.store.JdbcRefreshTokenStore;
 import io.tokenbroker.broker.store.JdbcRevocationLog;
 import io.tokenbroker.broker.tls.TlsKeyStores;
 import io.tokenbroker.broker.token.AccessTokenIssuer;
 import io.tokenbroker.broker.token.AccessTokenSigner;
 import io.tokenbroker.broker.token.IssuedTokenReader;
+import io.tokenbroker.broker.web.WebRoutes;
 import io.tokenbroker.verifier.dpop.DpopNonces;
 import io.tokenbroker.verifier.dpop.DpopProofValidator;
 import io.tokenbroker.verifier.dpop.DpopReplayCache;
@@ -82,6 +89,9 @@ public final class BrokerApplication implements AutoCloseable {
   private HsmHealthMonitor hsmMonitor;
   private final DeviceCertificateIssuance certificates;
   private final JdbcDeviceCertificateStore issuedCertificates;
+  private final OwnerAccounts owners;
+  private final OwnerSessions ownerSessions;
+  private final AttemptLimiter userCodeFailures;
 
   public BrokerApplication(BrokerContext context, Clock clock) {
     this.context = context;
@@ -120,6 +130,26 @@ public final class BrokerApplication implements AutoCloseable {
     tokenRevocation = new TokenRevocation(replay, proofs.replayRetention(), refreshTokens, reader, revocationLog,
         audit, db, feed, clock);
     errors = new GrpcErrors(config.issuer().toString(), nonces == null ? null : nonces::issue);
+    // The verification page's owners, sessions and failure limits (RFC 8628 §5.1); limits are per process.
+    BrokerConfig.WebSettings web = config.webSettings();
+    JdbcOwnerStore ownerStore = new JdbcOwnerStore(db);
+    PasswordHasher hasher = new PasswordHasher();
+    owners = new OwnerAccounts(ownerStore, hasher, audit, db, clock);
+    ownerSessions = new OwnerSessions(ownerStore, hasher, new SessionPolicy(web.sessionIdle(), web.sessionAbsolute()),
+        new AttemptLimiter(web.signInFailuresPerAddress(), web.rateLimitWindow(), 100_000),
+        new AttemptLimiter(web.signInFailuresPerAccount(), web.rateLimitWindow(), 100_000), audit, db, clock);
+    userCodeFailures = new AttemptLimiter(web.userCodeFailures(), web.rateLimitWindow(), 100_000);
+  }
+
+  public OwnerAccounts ownerAccounts() {
+    return owners;
+  }
+
+  /** What the HTTPS listener serves: JWKS, RFC 8414 metadata and the verification page. */
+  public WebRoutes webRoutes() {
+    BrokerConfig config = context.config();
+    return new WebRoutes(context.keys(), deviceFlow, ownerSessions, userCodeFailures, config.issuer(),
+        config.externalUrl(), config.verificationUri(), clock);
   }
 
   public ClientRegistry clientRegistry() {
@@ -157,7 +187,7 @@ public final class BrokerApplication implements AutoCloseable {
         token,
         new JwksServiceImpl(context.keys()).bindService(),
         new AdminServiceImpl(registry, clients, devices, refreshTokens, deviceFlow, revocations, context.keys(), audit,
-            context.database(), clock, errors, issuedCertificates).bindService(),
+            context.database(), clock, errors, issuedCertificates, owners).bindService(),
         new RevocationServiceImpl(introspection, feed, errors).bindService(),
         certificate);
   }
@@ -199,8 +229,10 @@ public final class BrokerApplication implements AutoCloseable {
     try {
       int purged = replay.purgeExpired(clock.instant());
       int authorizationsPurged = authorizations.purgeExpired(clock.instant().minus(java.time.Duration.ofDays(1)));
-      if (purged + authorizationsPurged > 0) {
-        log.debug("purged {} DPoP replay records and {} device authorizations", purged, authorizationsPurged);
+      int sessionsPurged = ownerSessions.purgeExpired();
+      if (purged + authorizationsPurged + sessionsPurged > 0) {
+        log.debug("purged {} DPoP replay records, {} device authorizations and {} owner sessions", purged,
+            authorizationsPurged, sessionsPurged);
       }
     } catch (RuntimeException e) {
       log.error("DPoP replay purge failed: {}", e.getClass().getSimpleName());

@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
   private static final Path SOURCES = Path.of("src/main/java/io/tokenbroker/broker");
   private static final List<String> CONCERNS = List.of("audit", "binding", "client", "device", "devicecert",
-      "grant", "keys", "oauth", "refresh", "token");
+      "grant", "keys", "oauth", "owner", "refresh", "token");
   private static final List<String> FORBIDDEN = List.of("import io.grpc", "import io.tokenbroker.proto",
       "import java.sql", "import sun.security.pkcs11", "import io.tokenbroker.broker.store",
-      "import io.tokenbroker.broker.api");
+      "import io.tokenbroker.broker.api", "import org.eclipse.jetty", "import io.tokenbroker.broker.web");
 
   @Test
   void concernPackagesImportNoTransportSqlOrProviderInternals() throws IOException {

@@ -17,6 +17,8 @@ import io.tokenbroker.broker.keys.SigningKeyManager;
 import io.tokenbroker.broker.keys.SigningKeyRecord;
 import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
+import io.tokenbroker.broker.owner.OwnerAccount;
+import io.tokenbroker.broker.owner.OwnerAccounts;
 import io.tokenbroker.broker.refresh.RefreshTokenStore;
 import io.tokenbroker.broker.revocation.Revocations;
 import io.tokenbroker.proto.v1.AdminServiceGrpc;
@@ -26,6 +28,9 @@ import io.tokenbroker.proto.v1.ApproveDeviceAuthorizationResponse;
 import io.tokenbroker.proto.v1.Confirmation;
 import io.tokenbroker.proto.v1.CreateClientRequest;
 import io.tokenbroker.proto.v1.CreateClientResponse;
+import io.tokenbroker.proto.v1.CreateOwnerRequest;
+import io.tokenbroker.proto.v1.CreateOwnerResponse;
+import io.tokenbroker.proto.v1.Owner;
 import io.tokenbroker.proto.v1.DenyDeviceAuthorizationRequest;
 import io.tokenbroker.proto.v1.DenyDeviceAuthorizationResponse;
 import io.tokenbroker.proto.v1.DeviceState;
@@ -82,11 +87,12 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final Clock clock;
   private final GrpcErrors errors;
   private final DeviceCertificateStore certificates;
+  private final OwnerAccounts owners;
 
   public AdminServiceImpl(ClientRegistry registry, ClientStore clients, DeviceStore devices,
       RefreshTokenStore refreshTokens, DeviceFlow flow,
       Revocations revocations, SigningKeyManager keys, AuditLog audit, Transactor transactor, Clock clock, GrpcErrors errors,
-      DeviceCertificateStore certificates) {
+      DeviceCertificateStore certificates, OwnerAccounts owners) {
     this.certificates = certificates;
     this.registry = registry;
     this.clients = clients;
@@ -99,6 +105,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     this.transactor = transactor;
     this.clock = clock;
     this.errors = errors;
+    this.owners = owners;
   }
 
   private static String operator() {
@@ -125,6 +132,20 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
           c.hasRefreshGraceWindow() ? Protos.duration(c.getRefreshGraceWindow()) : defaults.refreshGraceWindow(),
           null);
       return CreateClientResponse.newBuilder().setClient(toProto(registry.create(draft, operator()))).build();
+    });
+  }
+
+  @Override
+  public void createOwner(CreateOwnerRequest request, StreamObserver<CreateOwnerResponse> observer) {
+    Unary.run(observer, errors, () -> {
+      char[] password = request.getPassword().toCharArray();
+      try {
+        OwnerAccount created = owners.create(request.getUsername(), password, operator());
+        return CreateOwnerResponse.newBuilder().setOwner(Owner.newBuilder().setUsername(created.username())
+            .setCreatedAt(Protos.timestamp(created.createdAt()))).build();
+      } finally {
+        java.util.Arrays.fill(password, '\0');
+      }
     });
   }
 

@@ -37,7 +37,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "admin", mixinStandardHelpOptions = true,
     description = "Operator commands against a running broker (mutual TLS with the operator certificate).",
     subcommands = {AdminCommand.Clients.class, AdminCommand.Approve.class, AdminCommand.Deny.class,
-        FleetCommands.Devices.class, FleetCommands.Keys.class, FleetCommands.Audit.class})
+        FleetCommands.Devices.class, FleetCommands.Keys.class, FleetCommands.Audit.class, OwnerCommands.Owners.class})
 final class AdminCommand implements Runnable {
   /** Exit code when the broker refused the request. */
   static final int EXIT_REFUSED = 5;

@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
 
 /** {@code broker serve}: runs the gRPC and HTTPS listeners until stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Run the broker: gRPC over TLS, and HTTPS for the JWKS.")
+    description = "Run the broker: gRPC over TLS, and HTTPS for the JWKS, metadata and the /device page.")
 final class ServeCommand implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
   /** Bounded inputs: no request of this API needs more. */
@@ -67,8 +67,8 @@ final class ServeCommand implements Runnable {
       application.startHsmMonitor(grpc::setServing);
       char[] storePassword = HexFormat.of().formatHex(new SecureRandom().generateSeed(16)).toCharArray();
       KeyStore tlsStore = TlsKeyStores.keyStore(config.tlsCertificate(), config.tlsPrivateKey(), storePassword);
-      web = new BrokerWebServer(config.httpsHost(), config.httpsPort(), tlsStore, storePassword, context.keys())
-          .start();
+      web = new BrokerWebServer(config.httpsHost(), config.httpsPort(), tlsStore, storePassword,
+          application.webRoutes()).start();
     } catch (Exception e) {
       stopQuietly(grpc, web, app, context);
       throw new BrokerFailure(BrokerFailure.EXIT_CONFIG, "cannot start the listeners: " + rootMessage(e), e);

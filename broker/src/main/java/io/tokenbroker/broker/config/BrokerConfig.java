@@ -76,6 +76,7 @@ public final class BrokerConfig {
     revocationHeartbeatInterval();
     hsmHealthInterval();
     auditRetention();
+    webSettings();
   }
 
   public Path home() {
@@ -282,6 +283,41 @@ public final class BrokerConfig {
       throw invalid(ConfigKey.REVOCATION_HEARTBEAT_INTERVAL, "must be between 100 ms and 5 min");
     }
     return d;
+  }
+
+  /** The verification page's session lifetimes and failure limits. */
+  public WebSettings webSettings() {
+    Duration idle = duration(ConfigKey.WEB_SESSION_IDLE_TIMEOUT);
+    Duration absolute = duration(ConfigKey.WEB_SESSION_ABSOLUTE_TIMEOUT);
+    if (idle.compareTo(Duration.ofMinutes(1)) < 0 || idle.compareTo(absolute) > 0) {
+      throw invalid(ConfigKey.WEB_SESSION_IDLE_TIMEOUT, "must be at least PT1M and at most "
+          + ConfigKey.WEB_SESSION_ABSOLUTE_TIMEOUT.key());
+    }
+    if (absolute.compareTo(Duration.ofDays(1)) > 0) {
+      throw invalid(ConfigKey.WEB_SESSION_ABSOLUTE_TIMEOUT, "must be at most P1D");
+    }
+    Duration window = duration(ConfigKey.WEB_RATE_LIMIT_WINDOW);
+    if (window.compareTo(Duration.ofMinutes(1)) < 0 || window.compareTo(Duration.ofDays(1)) > 0) {
+      throw invalid(ConfigKey.WEB_RATE_LIMIT_WINDOW, "must be between PT1M and P1D");
+    }
+    return new WebSettings(idle, absolute, window, count(ConfigKey.WEB_USER_CODE_FAILURES),
+        count(ConfigKey.WEB_SIGN_IN_FAILURES_PER_ADDRESS), count(ConfigKey.WEB_SIGN_IN_FAILURES_PER_ACCOUNT));
+  }
+
+  /** Verification page settings (see {@link ConfigKey} WEB_*). */
+  public record WebSettings(Duration sessionIdle, Duration sessionAbsolute, Duration rateLimitWindow,
+      int userCodeFailures, int signInFailuresPerAddress, int signInFailuresPerAccount) {}
+
+  private int count(ConfigKey key) {
+    try {
+      int n = Integer.parseInt(raw(key));
+      if (n < 1 || n > 1000) {
+        throw invalid(key, "must be 1-1000");
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw invalid(key, "must be a number");
+    }
   }
 
   public String databaseUrl() {

@@ -40,6 +40,13 @@ public final class DeviceFlow {
     }
   }
 
+  /**
+   * RFC 8628 §5.4: what a person must see before deciding (which product asks, for what, since when), so that a
+   * code passed on by someone else is recognised as not theirs.
+   */
+  public record PendingRequest(String clientId, String clientName, Set<String> scopes, Set<String> audiences,
+      Instant createdAt, Instant expiresAt) {}
+
   /** The outcome of an approval. */
   public record Approved(String deviceId, String clientId, Set<String> scopes, Set<String> audiences) {}
 
@@ -81,6 +88,19 @@ public final class DeviceFlow {
           + URLEncoder.encode(userCode, StandardCharsets.UTF_8));
       return new Started(deviceCode, userCode, settings.verificationUri(), complete, settings.codeLifetime(),
           settings.pollInterval());
+    });
+  }
+
+  /**
+   * RFC 8628 §3.3: the request a person is about to decide on, looked up by the user code they typed. Refused
+   * like a decision would be: INVALID_REQUEST (not a user code), NOT_FOUND, EXPIRED_TOKEN, STATE_CONFLICT.
+   */
+  public PendingRequest pending(String userCode) {
+    return transactor.inTransaction(() -> {
+      DeviceAuthorization found = decidable(userCode, clock.instant());
+      String name = clients.find(found.clientId()).map(Client::displayName).orElse(found.clientId());
+      return new PendingRequest(found.clientId(), name, found.scopes(), found.audiences(), found.createdAt(),
+          found.expiresAt());
     });
   }
 

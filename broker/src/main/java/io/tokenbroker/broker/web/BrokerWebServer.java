@@ -1,29 +1,20 @@
 package io.tokenbroker.broker.web;
 
-import io.tokenbroker.broker.keys.SigningKeyManager;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
-import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.http.HttpMethod;
-import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
-import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
- * The broker's HTTPS side (Jetty 12, TLS only). It serves what standard resource servers fetch: the JWK Set at
- * {@code /.well-known/jwks.json} (RFC 7517 §5, content type RFC 7517 §8.5.1). The verification page and the
- * RFC 8414 metadata join it in later releases.
+ * The broker's HTTPS side (Jetty 12, TLS only, on its own port with the gRPC listener's certificate). It serves
+ * what {@link WebRoutes} routes: the JWK Set at {@code /.well-known/jwks.json} (RFC 7517 §5, content type
+ * RFC 7517 §8.5.1), the RFC 8414 metadata and the device verification page (RFC 8628 §3.3).
  */
 public final class BrokerWebServer {
   public static final String JWKS_PATH = "/.well-known/jwks.json";
@@ -32,7 +23,7 @@ public final class BrokerWebServer {
   private final ServerConnector connector;
 
   public BrokerWebServer(String host, int port, KeyStore tlsKeyStore, char[] keyStorePassword,
-      SigningKeyManager keys) {
+      Handler routes) {
     QueuedThreadPool threads = new QueuedThreadPool(32, 2);
     threads.setName("https");
     server = new Server(threads);
@@ -50,7 +41,7 @@ public final class BrokerWebServer {
     connector.setHost(host);
     connector.setPort(port);
     server.addConnector(connector);
-    server.setHandler(new Routes(keys));
+    server.setHandler(routes);
   }
 
   public BrokerWebServer start() throws Exception {
@@ -64,38 +55,5 @@ public final class BrokerWebServer {
 
   public void stop() throws Exception {
     server.stop();
-  }
-
-  private static final class Routes extends Handler.Abstract {
-    private final SigningKeyManager keys;
-
-    Routes(SigningKeyManager keys) {
-      this.keys = keys;
-    }
-
-    @Override
-    public boolean handle(Request request, Response response, Callback callback) {
-      String path = Request.getPathInContext(request);
-      response.getHeaders().put("X-Content-Type-Options", "nosniff");
-      if (!JWKS_PATH.equals(path)) {
-        return respond(response, callback, HttpStatus.NOT_FOUND_404, "text/plain; charset=utf-8", "not found\n");
-      }
-      if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
-        response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
-        return respond(response, callback, HttpStatus.METHOD_NOT_ALLOWED_405, "text/plain; charset=utf-8",
-            "method not allowed\n");
-      }
-      // Short caching: verifiers refetch on an unknown kid anyway, and rotation must reach them quickly.
-      response.getHeaders().put(HttpHeader.CACHE_CONTROL, "public, max-age=60");
-      return respond(response, callback, HttpStatus.OK_200, "application/jwk-set+json",
-          keys.publishedKeys().toString());
-    }
-
-    private static boolean respond(Response response, Callback callback, int status, String type, String body) {
-      response.setStatus(status);
-      response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-      response.write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), callback);
-      return true;
-    }
   }
 }

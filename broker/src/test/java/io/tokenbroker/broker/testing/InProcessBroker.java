@@ -38,6 +38,7 @@ public final class InProcessBroker implements AutoCloseable {
   private final Path dir;
   private final String name;
   private BrokerServer tlsServer;
+  private io.tokenbroker.broker.web.BrokerWebServer webServer;
 
   private InProcessBroker(BrokerContext context, BrokerApplication application, BrokerServer server,
       ManagedChannel channel, Path dir, String name) {
@@ -113,6 +114,26 @@ public final class InProcessBroker implements AutoCloseable {
         creds.build()).build();
   }
 
+  /**
+   * The HTTPS listener (JWKS, metadata, /device) on a free loopback port with the home's TLS material, started on
+   * first use; its origin is {@code https://localhost:<port>}.
+   */
+  public java.net.URI webOrigin() throws Exception {
+    if (webServer == null) {
+      char[] password = "test-store".toCharArray();
+      java.security.KeyStore store = io.tokenbroker.broker.tls.TlsKeyStores.keyStore(dir.resolve("tls/server.crt"),
+          dir.resolve("tls/server.key"), password);
+      webServer = new io.tokenbroker.broker.web.BrokerWebServer("127.0.0.1", 0, store, password,
+          application.webRoutes()).start();
+    }
+    return java.net.URI.create("https://localhost:" + webServer.port());
+  }
+
+  /** The home directory (TLS material under {@code tls/}). */
+  public Path home() {
+    return dir;
+  }
+
   public BrokerContext context() {
     return context;
   }
@@ -168,7 +189,7 @@ public final class InProcessBroker implements AutoCloseable {
   private static Map<String, List<String>> snapshot(Connection c) throws java.sql.SQLException {
     Map<String, List<String>> out = new TreeMap<>();
     for (String table : List.of("clients", "device_authorizations", "devices", "refresh_families", "refresh_tokens",
-        "dpop_replay", "signing_keys", "device_certificates")) {
+        "dpop_replay", "signing_keys", "device_certificates", "owners")) {
       List<String> rows = new ArrayList<>();
       try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM " + table)) {
         int n = rs.getMetaData().getColumnCount();
@@ -205,6 +226,9 @@ public final class InProcessBroker implements AutoCloseable {
     server.stop();
     if (tlsServer != null) {
       tlsServer.stop();
+    }
+    if (webServer != null) {
+      webServer.stop();
     }
     context.close();
   }
