@@ -25,6 +25,7 @@ class ConfigReferenceDocumentedTest {
 
   @Test
   void theShippedSampleListsEverySettingWithItsDefaultAndNothingElse() throws Exception {
+    // When this fails after a change to ConfigKey, regenerate it: packaging/broker/generate-sample-config
     Path sample = Path.of("").toAbsolutePath().getParent().resolve("packaging/broker/broker.properties.sample");
     java.util.Map<String, String> listed = new java.util.TreeMap<>();
     for (String line : Files.readAllLines(sample)) {
