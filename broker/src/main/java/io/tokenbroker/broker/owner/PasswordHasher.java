@@ -20,7 +20,7 @@ import org.bouncycastle.crypto.params.Argon2Parameters;
  *
  * <p>Parameters: m = 19 MiB, t = 2 passes, p = 1 lane, 16-byte random salt, 32-byte tag: the OWASP Password
  * Storage Cheat Sheet's minimum for Argon2id, an equivalent of RFC 9106 §4's second recommended option scaled to
- * a 2-core broker (one hash costs about 19 MiB and some tens of milliseconds). Hashing runs at most
+ * a 2-core broker (one hash costs 19 MiB and about 0.1 s of CPU on the 2-core test machine). Hashing runs at most
  * {@link #CONCURRENT_HASHES} at a time, so a burst of sign-ins cannot exhaust memory. Comparison is
  * constant-time.
  *

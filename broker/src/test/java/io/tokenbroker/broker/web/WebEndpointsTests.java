@@ -229,6 +229,45 @@ class WebEndpointsTests {
   }
 
   @Test
+  void ownerPasswordIsStoredOnlyAsAnArgon2idHash() {
+    String stored = broker.context().database().inTransaction(c -> {
+      try (var s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT password_hash FROM owners")) {
+        rs.next();
+        return rs.getString(1);
+      }
+    });
+    assertThat(stored).startsWith("$argon2id$v=19$m=19456,t=2,p=1$").doesNotContain(PASSWORD);
+  }
+
+  @Test
+  void oneAddressCannotStartSessionsWithoutBound() throws Exception {
+    int started = 0;
+    HttpResponse<String> r = null;
+    for (int i = 0; i <= DevicePageHandler.SESSION_STARTS_PER_ADDRESS; i++) {
+      web.forgetSession();
+      r = web.get("/device");
+      if (r.statusCode() != 200) {
+        break;
+      }
+      started++;
+    }
+
+    assertThat(started).isEqualTo(DevicePageHandler.SESSION_STARTS_PER_ADDRESS);
+    assertThat(r.statusCode()).isEqualTo(429);
+    assertThat(r.headers().allValues("set-cookie")).isEmpty();
+    assertThat(sessionCount()).isEqualTo(started);
+  }
+
+  private int sessionCount() {
+    return broker.context().database().inTransaction(c -> {
+      try (var s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM owner_sessions")) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    });
+  }
+
+  @Test
   @SuppressWarnings("unchecked")
   void metadataDocumentHasTheRfc8414ShapeWithGrpcEndpoints() throws Exception {
     HttpResponse<String> r = web.get("/.well-known/oauth-authorization-server");
