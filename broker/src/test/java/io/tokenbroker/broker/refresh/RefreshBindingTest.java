@@ -45,6 +45,7 @@ class RefreshBindingTest {
   void aKeyBoundFamilyIsNotUsableWithACertificateOfTheSameValue() {
     RefreshRotation.Decision d = decide(family(KEY, null), new TokenBinding.X5tS256(KEY));
     assertThat(d).isInstanceOf(RefreshRotation.Decision.Refuse.class);
-    assertThat(decide(family(KEY, null), new TokenBinding.Jkt(KEY))).isInstanceOf(RefreshRotation.Decision.Rotate.class);
+    assertThat(decide(family(KEY, null), new TokenBinding.Jkt(KEY)))
+        .isInstanceOf(RefreshRotation.Decision.Rotate.class);
   }
 }
