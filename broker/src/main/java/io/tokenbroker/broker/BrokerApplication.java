@@ -20,6 +20,7 @@ import io.tokenbroker.broker.config.BrokerConfig;
 import io.tokenbroker.broker.device.DeviceFlow;
 import io.tokenbroker.broker.device.DeviceStore;
 import io.tokenbroker.broker.devicecert.DeviceCertificateIssuance;
+import io.tokenbroker.broker.devicecert.DpopTokenAuthentication;
 import io.tokenbroker.broker.devicecert.PresentedCertificates;
 import io.tokenbroker.broker.grant.TokenGrants;
 import io.tokenbroker.broker.hsm.HsmHealthMonitor;
@@ -123,9 +124,9 @@ public final class BrokerApplication implements AutoCloseable {
     revocations = new Revocations(devices, refreshTokens, clients, revocationLog, audit, db, feed,
         issuedCertificates, clock);
     IssuedTokenReader reader = new IssuedTokenReader(config.issuer(), () -> context.keys().publishedKeys());
-    certificates = new DeviceCertificateIssuance(context.deviceCa(), issuedCertificates, presented, reader, proofs,
-        replay, devices, clients, revocationLog, audit, db, config.issuer().toString(),
-        config.deviceCertificateLifetime(), clock);
+    certificates = new DeviceCertificateIssuance(context.deviceCa(), issuedCertificates, presented,
+        new DpopTokenAuthentication(reader, proofs, config.issuer().toString(), clock), replay, devices, clients,
+        revocationLog, audit, db, config.deviceCertificateLifetime(), clock);
     introspection = new Introspection(reader, devices, revocationLog, db, clock);
     tokenRevocation = new TokenRevocation(replay, proofs.replayRetention(), refreshTokens, reader, revocationLog,
         audit, db, feed, clock);

@@ -79,8 +79,9 @@ public final class TestCertificates {
   private static X509Certificate sign(X500Name issuer, PrivateKey issuerKey, X500Name subject, PublicKey key,
       Instant notBefore, Instant notAfter, boolean ca) {
     try {
-      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, new BigInteger(64, RANDOM).add(BigInteger.ONE),
-          Date.from(notBefore), Date.from(notAfter), subject, key)
+      BigInteger serial = new BigInteger(64, RANDOM).add(BigInteger.ONE);
+      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, serial, Date.from(notBefore),
+          Date.from(notAfter), subject, key)
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(ca))
           .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
       String alg = issuerKey.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
