@@ -45,6 +45,8 @@ final class AuthorizationServerMetadata {
     m.put("introspection_endpoint_auth_methods_supported", List.of("tls_client_auth"));
     // RFC 9449 §5.1.
     m.put("dpop_signing_alg_values_supported", DPOP_ALGORITHMS);
+    // RFC 8705 §3.3: clients with binding policy mtls get certificate-bound access tokens (cnf x5t#S256).
+    m.put("tls_client_certificate_bound_access_tokens", true);
     return JSONObjectUtils.toJSONString(m);
   }
 

@@ -284,6 +284,7 @@ class WebEndpointsTests {
         .containsExactly("urn:ietf:params:oauth:grant-type:device_code", "refresh_token");
     assertThat((List<Object>) (List<?>) m.get("token_endpoint_auth_methods_supported")).containsExactly("none");
     assertThat((List<Object>) (List<?>) m.get("dpop_signing_alg_values_supported")).contains("ES256", "EdDSA");
+    assertThat(m.get("tls_client_certificate_bound_access_tokens")).as("RFC 8705 §3.3").isEqualTo(true);
     assertThat((List<Object>) (List<?>) m.get("response_types_supported")).isEmpty();
   }
 
