@@ -54,8 +54,7 @@ public final class BrokerContext implements AutoCloseable {
           new JdbcSigningKeyRecords(database), new KeyRotationPolicy(config.keyLifecycle()), clock);
       keys.start();
       // The device CA key is made in the HSM at init, or at the first start of an older home.
-      DeviceCertificateAuthority deviceCa = DeviceCertificateAuthority.loadOrCreate(token.provider(),
-          token.keyStore(), clock);
+      DeviceCertificateAuthority deviceCa = DeviceCertificateAuthority.loadOrCreate(token, clock);
       return new BrokerContext(config, token, database, keys, deviceCa);
     } catch (KeyOperationException e) {
       database.close();

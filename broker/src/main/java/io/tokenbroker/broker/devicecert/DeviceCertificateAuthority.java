@@ -1,5 +1,7 @@
 package io.tokenbroker.broker.devicecert;
 
+import io.tokenbroker.broker.hsm.Pkcs11Token;
+import io.tokenbroker.broker.hsm.TokenKeyHandle;
 import io.tokenbroker.broker.keys.KeyOperationException;
 import java.math.BigInteger;
 import java.security.KeyPair;
@@ -49,21 +51,23 @@ public final class DeviceCertificateAuthority {
   private static final Duration CA_LIFETIME = Duration.ofDays(365L * 20);
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private final Provider provider;
-  private final PrivateKey caKey;
+  private final Pkcs11Token token;
+  private final TokenKeyHandle caKey;
   private final X509Certificate caCertificate;
 
-  private DeviceCertificateAuthority(Provider provider, PrivateKey caKey, X509Certificate caCertificate) {
-    this.provider = provider;
-    this.caKey = caKey;
+  private DeviceCertificateAuthority(Pkcs11Token token, PrivateKey caKey, X509Certificate caCertificate) {
+    this.token = token;
+    this.caKey = new TokenKeyHandle(token, ALIAS, caKey);
     this.caCertificate = caCertificate;
   }
 
   /** The CA stored in the token, or a new one generated in it when there is none (init, or first start). */
-  public static DeviceCertificateAuthority loadOrCreate(Provider provider, KeyStore keyStore, Clock clock) {
+  public static DeviceCertificateAuthority loadOrCreate(Pkcs11Token token, Clock clock) {
+    Provider provider = token.provider();
+    KeyStore keyStore = token.keyStore();
     try {
       if (keyStore.isKeyEntry(ALIAS)) {
-        return new DeviceCertificateAuthority(provider, (PrivateKey) keyStore.getKey(ALIAS, null),
+        return new DeviceCertificateAuthority(token, (PrivateKey) keyStore.getKey(ALIAS, null),
             (X509Certificate) keyStore.getCertificate(ALIAS));
       }
       KeyPairGenerator generator = KeyPairGenerator.getInstance("EC", provider);
@@ -72,7 +76,7 @@ public final class DeviceCertificateAuthority {
       X509Certificate certificate = caCertificate(provider, pair, clock.instant());
       keyStore.setKeyEntry(ALIAS, pair.getPrivate(), null, new Certificate[] {certificate});
       // Re-read so the handle in use is the persistent token object under its alias.
-      return new DeviceCertificateAuthority(provider, (PrivateKey) keyStore.getKey(ALIAS, null),
+      return new DeviceCertificateAuthority(token, (PrivateKey) keyStore.getKey(ALIAS, null),
           (X509Certificate) keyStore.getCertificate(ALIAS));
     } catch (Exception e) {
       throw new KeyOperationException("cannot load or create the device CA key in the HSM: "
@@ -107,9 +111,11 @@ public final class DeviceCertificateAuthority {
               new GeneralName(GeneralName.uniformResourceIdentifier, DEVICE_URI_PREFIX + deviceId)))
           .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(caCertificate))
           .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(subjectKey));
-      ContentSigner signer = new JcaContentSignerBuilder(SIGNATURE_ALGORITHM).setProvider(provider).build(caKey);
+      ContentSigner signer = new JcaContentSignerBuilder(SIGNATURE_ALGORITHM).setProvider(token.provider())
+          .build(caKey.get());
       return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
     } catch (Exception e) {
+      token.noteFailure(e);
       throw new KeyOperationException("the HSM could not sign a device certificate: "
           + e.getClass().getSimpleName(), e);
     }

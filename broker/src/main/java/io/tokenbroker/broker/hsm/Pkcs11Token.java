@@ -34,6 +34,10 @@ import java.util.regex.Pattern;
  */
 public final class Pkcs11Token {
   private static final Pattern LIBRARY = Pattern.compile("(?m)^\\s*library\\s*=\\s*(.+?)\\s*$");
+  /** PKCS#11 return codes that mean the session, login or token is gone. */
+  private static final List<String> SESSION_LOST = List.of("CKR_USER_NOT_LOGGED_IN", "CKR_OBJECT_HANDLE_INVALID",
+      "CKR_KEY_HANDLE_INVALID", "CKR_SESSION_HANDLE_INVALID", "CKR_SESSION_CLOSED", "CKR_DEVICE_REMOVED",
+      "CKR_TOKEN_NOT_PRESENT", "CKR_DEVICE_ERROR");
   private static final Pattern SLOT = Pattern.compile("(?m)^\\s*(slot|slotListIndex)\\s*=\\s*(\\S+)\\s*$");
 
   private final Provider provider;
@@ -123,6 +127,20 @@ public final class Pkcs11Token {
   /** Called by code whose key operation failed because the session or login is gone. */
   public void reportSessionLost() {
     sessionLostListeners.forEach(Runnable::run);
+  }
+
+  /**
+   * Reports a session loss when {@code failure} of a key operation means the session, the login or the token
+   * went away (rather than that the operation itself was refused): a re-login with fresh handles may cure it.
+   */
+  public void noteFailure(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      String message = String.valueOf(t.getMessage());
+      if (SESSION_LOST.stream().anyMatch(message::contains)) {
+        reportSessionLost();
+        return;
+      }
+    }
   }
 
   /** Registers {@code listener} to run (on the reporting thread; keep it short) when a session loss is reported. */

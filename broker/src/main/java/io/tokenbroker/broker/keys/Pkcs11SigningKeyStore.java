@@ -6,6 +6,7 @@ import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
 import io.tokenbroker.broker.hsm.Pkcs11Token;
+import io.tokenbroker.broker.hsm.TokenKeyHandle;
 import io.tokenbroker.verifier.jose.JwkThumbprint;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
@@ -13,7 +14,6 @@ import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
-import java.security.KeyStoreException;
 import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.PublicKey;
@@ -202,29 +202,21 @@ public final class Pkcs11SigningKeyStore implements SigningKeyStore {
         Date.from(now.plus(Duration.ofDays(365L * 20))), name, publicKey).build(signer));
   }
 
-  /**
-   * A key in the token. The PKCS#11 object is sensitive; only signing goes through it. Its handle is valid for
-   * one login: after {@link Pkcs11Token#relogin()} the key fetches a fresh handle under the same alias.
-   */
+  /** A key in the token. The PKCS#11 object is sensitive; only signing goes through it. */
   private static final class Pkcs11SigningKey implements SigningKey {
     private final String kid;
-    private final String alias;
     private final SigningAlgorithm algorithm;
     private final JWK publicJwk;
     private final Pkcs11Token token;
-    private volatile Handle handle;
-
-    /** A private-key handle and the login generation it belongs to. */
-    private record Handle(PrivateKey key, long generation) {}
+    private final TokenKeyHandle privateKey;
 
     Pkcs11SigningKey(String kid, String alias, SigningAlgorithm algorithm, JWK publicJwk, PrivateKey privateKey,
         Pkcs11Token token) {
       this.kid = kid;
-      this.alias = alias;
       this.algorithm = algorithm;
       this.publicJwk = publicJwk;
       this.token = token;
-      this.handle = new Handle(privateKey, token.generation());
+      this.privateKey = new TokenKeyHandle(token, alias, privateKey);
     }
 
     @Override
@@ -246,30 +238,14 @@ public final class Pkcs11SigningKeyStore implements SigningKeyStore {
     public byte[] sign(byte[] signingInput) {
       try {
         Signature signature = algorithm.newSignature(token.provider());
-        signature.initSign(currentKey());
+        signature.initSign(privateKey.get());
         signature.update(signingInput);
         return signature.sign();
       } catch (GeneralSecurityException | RuntimeException e) {
-        if (Pkcs11Errors.isSessionLost(e)) {
-          token.reportSessionLost();
-        }
+        token.noteFailure(e);
         throw new KeyOperationException("HSM signature with key " + kid + " failed: "
             + Pkcs11Errors.describe(e), e);
       }
-    }
-
-    private PrivateKey currentKey() throws GeneralSecurityException {
-      Handle current = handle;
-      long generation = token.generation();
-      if (current.generation() == generation) {
-        return current.key();
-      }
-      PrivateKey fresh = (PrivateKey) token.keyStore().getKey(alias, null);
-      if (fresh == null) {
-        throw new KeyStoreException("the HSM no longer holds " + alias);
-      }
-      handle = new Handle(fresh, generation);
-      return fresh;
     }
 
     @Override

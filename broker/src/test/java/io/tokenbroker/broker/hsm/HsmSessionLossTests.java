@@ -2,6 +2,7 @@ package io.tokenbroker.broker.hsm;
 
 import static io.tokenbroker.broker.testing.GrpcErrorAssert.assertOAuthError;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -12,6 +13,8 @@ import io.grpc.stub.StreamObserver;
 import io.tokenbroker.broker.client.BindingPolicy;
 import io.tokenbroker.broker.client.Client;
 import io.tokenbroker.broker.client.ClientRegistry;
+import io.tokenbroker.broker.devicecert.DeviceCertificateAuthority;
+import io.tokenbroker.broker.keys.KeyOperationException;
 import io.tokenbroker.broker.testing.InProcessBroker;
 import io.tokenbroker.broker.testing.MutableClock;
 import io.tokenbroker.broker.testing.SoftHsm;
@@ -25,6 +28,10 @@ import io.tokenbroker.proto.v1.TokenRequest;
 import io.tokenbroker.proto.v1.TokenResponse;
 import java.nio.file.Path;
 import java.security.AuthProvider;
+import java.security.KeyPairGenerator;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -38,7 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The HSM login vanishes under a running broker (as with network HSMs and idle YubiHSMs; here the token is
  * logged out behind the broker's back on a real SoftHSM2 token): requests in flight fail with UNAVAILABLE and
- * change nothing, health says NOT_SERVING, the broker logs in again by itself and carries on.
+ * change nothing, health says NOT_SERVING, the broker logs in again by itself and carries on, with the signing
+ * keys and the device CA key alike.
  */
 @SoftHsmTest
 class HsmSessionLossTests {
@@ -147,5 +155,25 @@ class HsmSessionLossTests {
         .getStatus()).isEqualTo(ServingStatus.SERVING);
     assertThat(refresh(first.getRefreshToken()).getAccessToken()).as("the first device call after the loss works")
         .isNotEmpty();
+  }
+
+  @Test
+  void theDeviceCaSignsAgainOnceTheBrokerHasLoggedInAgain() throws Exception {
+    start(Duration.ofMinutes(5));
+    DeviceCertificateAuthority ca = broker.context().deviceCa();
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+    generator.initialize(new ECGenParameterSpec("secp256r1"));
+    PublicKey deviceKey = generator.generateKeyPair().getPublic();
+    Instant now = Instant.now();
+    long generation = broker.context().token().generation();
+
+    logOutBehindTheBrokersBack();
+    assertThatThrownBy(() -> ca.issue("device-1", deviceKey, DeviceCertificateAuthority.newSerial(), now,
+        now.plus(Duration.ofDays(1)))).isInstanceOf(KeyOperationException.class);
+
+    awaitTrue(() -> broker.context().token().generation() > generation);
+    X509Certificate issued = ca.issue("device-1", deviceKey, DeviceCertificateAuthority.newSerial(), now,
+        now.plus(Duration.ofDays(1)));
+    issued.verify(ca.certificate().getPublicKey());
   }
 }
