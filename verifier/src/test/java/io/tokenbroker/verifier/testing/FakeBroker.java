@@ -1,0 +1,52 @@
+package io.tokenbroker.verifier.testing;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The two broker services a verifier calls ({@code JwksService}, {@code RevocationService}), served in-process
+ * by fakes that follow the proto, with a {@link TestIssuer} minting tokens under the published key.
+ */
+public final class FakeBroker implements AutoCloseable {
+  private final TestIssuer issuer = new TestIssuer();
+  private final FakeJwksService jwks = new FakeJwksService(issuer.jwks());
+  private final FakeRevocationService revocations = new FakeRevocationService();
+  private final Server server;
+  private final ManagedChannel channel;
+
+  public FakeBroker() {
+    String name = InProcessServerBuilder.generateName();
+    try {
+      server = InProcessServerBuilder.forName(name).addService(jwks).addService(revocations).build().start();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    channel = InProcessChannelBuilder.forName(name).build();
+  }
+
+  public TestIssuer issuer() {
+    return issuer;
+  }
+
+  public FakeJwksService jwks() {
+    return jwks;
+  }
+
+  public FakeRevocationService revocations() {
+    return revocations;
+  }
+
+  public ManagedChannel channel() {
+    return channel;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+  }
+}
