@@ -8,7 +8,6 @@ import io.tokenbroker.verifier.testing.DpopTestKey;
 import io.tokenbroker.verifier.testing.FakeBroker;
 import io.tokenbroker.verifier.testing.MutableClock;
 import io.tokenbroker.verifier.testing.TestCertificates;
-import io.tokenbroker.verifier.testing.TestIssuer;
 import java.math.BigInteger;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -33,13 +32,11 @@ class TokenVerifierTest {
   @BeforeEach
   void start() throws Exception {
     broker = new FakeBroker();
-    verifier = builder().build();
-    assertThat(verifier.awaitReady(Duration.ofSeconds(10))).isTrue();
+    verifier = FakeBroker.ready(builder().build());
   }
 
   private TokenVerifier.Builder builder() {
-    return TokenVerifier.builder().issuer(TestIssuer.ISSUER).audience(TestIssuer.AUDIENCE)
-        .brokerChannel(broker.channel()).clock(clock).reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(100));
+    return broker.verifierBuilder().clock(clock).reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(100));
   }
 
   @AfterEach

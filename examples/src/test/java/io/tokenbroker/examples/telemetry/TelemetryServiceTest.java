@@ -16,14 +16,12 @@ import io.tokenbroker.verifier.grpc.AccessTokenInterceptor;
 import io.tokenbroker.verifier.testing.DpopTestKey;
 import io.tokenbroker.verifier.testing.FakeBroker;
 import io.tokenbroker.verifier.testing.TestCertificates;
-import io.tokenbroker.verifier.testing.TestIssuer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
@@ -57,9 +55,7 @@ class TelemetryServiceTest {
   @BeforeEach
   void start() throws Exception {
     broker = new FakeBroker();
-    verifier = TokenVerifier.builder().issuer(TestIssuer.ISSUER).audience(TestIssuer.AUDIENCE)
-        .brokerChannel(broker.channel()).build();
-    assertThat(verifier.awaitReady(Duration.ofSeconds(10))).isTrue();
+    verifier = broker.readyVerifier();
     caFile = Files.writeString(tmp.resolve("server.crt"), pem("CERTIFICATE", serverCert.certificate().getEncoded()));
     Path keyFile = Files.writeString(tmp.resolve("server.key"), pem("PRIVATE KEY",
         serverCert.keys().getPrivate().getEncoded()));

@@ -19,7 +19,6 @@ import io.tokenbroker.proto.v1.JwksServiceGrpc;
 import io.tokenbroker.verifier.TokenVerifier;
 import io.tokenbroker.verifier.testing.DpopTestKey;
 import io.tokenbroker.verifier.testing.FakeBroker;
-import io.tokenbroker.verifier.testing.TestIssuer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -67,9 +66,7 @@ class AccessTokenInterceptorTest {
   @BeforeEach
   void start() throws Exception {
     broker = new FakeBroker();
-    verifier = TokenVerifier.builder().issuer(TestIssuer.ISSUER).audience(TestIssuer.AUDIENCE)
-        .brokerChannel(broker.channel()).build();
-    assertThat(verifier.awaitReady(Duration.ofSeconds(10))).isTrue();
+    verifier = broker.readyVerifier();
   }
 
   @AfterEach
@@ -168,9 +165,8 @@ class AccessTokenInterceptorTest {
 
   @Test
   void callWithoutANonceWhenNoncesAreRequiredGetsUseDpopNonceAndAFreshNonce() throws Exception {
-    try (TokenVerifier withNonces = TokenVerifier.builder().issuer(TestIssuer.ISSUER).audience(TestIssuer.AUDIENCE)
-        .brokerChannel(broker.channel()).dpopNonces(Duration.ofMinutes(1)).build()) {
-      assertThat(withNonces.awaitReady(Duration.ofSeconds(10))).isTrue();
+    try (TokenVerifier withNonces = FakeBroker.ready(broker.verifierBuilder().dpopNonces(Duration.ofMinutes(1))
+        .build())) {
       serve(withNonces);
       String token = broker.issuer().dpopToken("device-1", device.jkt(), Instant.now());
       StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,

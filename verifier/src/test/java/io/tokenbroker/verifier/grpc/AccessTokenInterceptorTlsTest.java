@@ -20,12 +20,10 @@ import io.tokenbroker.verifier.TokenVerifier;
 import io.tokenbroker.verifier.mtls.CertificateThumbprint;
 import io.tokenbroker.verifier.testing.FakeBroker;
 import io.tokenbroker.verifier.testing.TestCertificates;
-import io.tokenbroker.verifier.testing.TestIssuer;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
@@ -73,9 +71,7 @@ class AccessTokenInterceptorTlsTest {
   @BeforeEach
   void start() throws Exception {
     broker = new FakeBroker();
-    verifier = TokenVerifier.builder().issuer(TestIssuer.ISSUER).audience(TestIssuer.AUDIENCE)
-        .brokerChannel(broker.channel()).build();
-    assertThat(verifier.awaitReady(Duration.ofSeconds(10))).isTrue();
+    verifier = broker.readyVerifier();
     TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder()
         .keyManager(keys(serverCert).getKeyManagers())
         .trustManager(trusting(deviceCert.certificate(), otherCert.certificate()).getTrustManagers())

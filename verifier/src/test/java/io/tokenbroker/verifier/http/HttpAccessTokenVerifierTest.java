@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tokenbroker.verifier.TokenVerifier;
 import io.tokenbroker.verifier.testing.DpopTestKey;
 import io.tokenbroker.verifier.testing.FakeBroker;
-import io.tokenbroker.verifier.testing.TestIssuer;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -27,9 +25,7 @@ class HttpAccessTokenVerifierTest {
   @BeforeEach
   void start() throws Exception {
     broker = new FakeBroker();
-    verifier = TokenVerifier.builder().issuer(TestIssuer.ISSUER).audience(TestIssuer.AUDIENCE)
-        .brokerChannel(broker.channel()).build();
-    assertThat(verifier.awaitReady(Duration.ofSeconds(10))).isTrue();
+    verifier = broker.readyVerifier();
     http = new HttpAccessTokenVerifier(verifier);
   }
 

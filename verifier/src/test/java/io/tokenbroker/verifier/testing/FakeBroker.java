@@ -4,7 +4,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.tokenbroker.verifier.TokenVerifier;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,6 +44,25 @@ public final class FakeBroker implements AutoCloseable {
 
   public ManagedChannel channel() {
     return channel;
+  }
+
+  /** A verifier builder for this broker: its issuer, the test audience, its channel. */
+  public TokenVerifier.Builder verifierBuilder() {
+    return TokenVerifier.builder().issuer(TestIssuer.ISSUER).audience(TestIssuer.AUDIENCE).brokerChannel(channel);
+  }
+
+  /** A verifier with the defaults that has fetched the keys and the first revocation snapshot. */
+  public TokenVerifier readyVerifier() throws InterruptedException {
+    return ready(verifierBuilder().build());
+  }
+
+  /** Waits until {@code verifier} has its keys and revocations; fails the test otherwise. */
+  public static TokenVerifier ready(TokenVerifier verifier) throws InterruptedException {
+    if (!verifier.awaitReady(Duration.ofSeconds(10))) {
+      verifier.close();
+      throw new IllegalStateException("the verifier did not get the fake broker's keys and revocations");
+    }
+    return verifier;
   }
 
   @Override
