@@ -12,6 +12,7 @@ import java.math.BigInteger;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.Test;
 class TokenVerifierTest {
   private static final String URI = "https://api.example.test/telemetry.v1.TelemetryService/Ingest";
 
-  private final MutableClock clock = new MutableClock(Instant.now());
+  // On a whole second, so that "revoked_at rounded up to the second" is predictable.
+  private final MutableClock clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
   private FakeBroker broker;
   private TokenVerifier verifier;
   private final DpopTestKey device = new DpopTestKey();

@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The broker's signing keys, each kept as a verifier whose public key is already in Bouncy Castle form
@@ -31,8 +32,10 @@ import java.util.Set;
  * {@code kid}s costs the broker one request per interval. When a refresh fails the last good keys stay in use,
  * so an unreachable broker does not stop verification.
  *
- * <p>Thread-safety: thread-safe. A refresh happens in the calling thread; concurrent callers wait for it (at
- * most the source's timeout) instead of fetching again.
+ * <p>Thread-safety: thread-safe. A refresh happens in the calling thread. Callers that need a key the cache
+ * does not have wait for a refresh in progress (at most the source's timeout) instead of fetching again; callers
+ * whose keys are merely old go on with them while another thread refreshes, so an unreachable broker never
+ * stalls verification of known keys.
  */
 public final class SigningKeyCache {
   private static final System.Logger log = System.getLogger(SigningKeyCache.class.getName());
@@ -47,6 +50,7 @@ public final class SigningKeyCache {
   private final Set<JWSAlgorithm> accepted;
   private volatile Map<String, PreparedKey> keys = Map.of();
   private volatile Instant fetchedAt;
+  private final ReentrantLock refreshing = new ReentrantLock();
   private Instant lastAttempt;
 
   /**
@@ -72,8 +76,14 @@ public final class SigningKeyCache {
    */
   public JWSVerifier verifierFor(String kid, JWSAlgorithm algorithm) {
     Instant fetched = fetchedAt;
-    if (fetched == null || clock.instant().isAfter(fetched.plus(maxAge))) {
+    if (fetched == null) {
       refresh();
+    } else if (clock.instant().isAfter(fetched.plus(maxAge)) && refreshing.tryLock()) {
+      try {
+        refreshLocked();
+      } finally {
+        refreshing.unlock();
+      }
     }
     PreparedKey key = keys.get(kid);
     if (key == null) {
@@ -105,7 +115,16 @@ public final class SigningKeyCache {
    * Fetches the keys now unless a fetch happened less than {@code minRefreshInterval} ago. Returns whether the
    * keys in use came from a successful fetch at some point.
    */
-  public synchronized boolean refresh() {
+  public boolean refresh() {
+    refreshing.lock();
+    try {
+      return refreshLocked();
+    } finally {
+      refreshing.unlock();
+    }
+  }
+
+  private boolean refreshLocked() {
     Instant now = clock.instant();
     if (lastAttempt != null && now.isBefore(lastAttempt.plus(minRefreshInterval))) {
       return fetchedAt != null;
