@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitectureTest {
   private static final Path SOURCES = Path.of("src/main/java/io/tokenbroker/broker");
-  private static final List<String> CONCERNS = List.of("audit", "client", "device", "dpop", "grant", "keys", "oauth",
+  private static final List<String> CONCERNS = List.of("audit", "client", "device", "grant", "keys", "oauth",
       "refresh", "token");
   private static final List<String> FORBIDDEN = List.of("import io.grpc", "import io.tokenbroker.proto",
       "import java.sql", "import sun.security.pkcs11", "import io.tokenbroker.broker.store",
