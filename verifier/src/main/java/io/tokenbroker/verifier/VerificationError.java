@@ -14,7 +14,13 @@ public enum VerificationError {
   /** RFC 9449 §7.1: the DPoP proof is missing or invalid. */
   INVALID_DPOP_PROOF("invalid_dpop_proof"),
   /** RFC 9449 §8 and §9: the server requires a nonce it chose in the DPoP proof. */
-  USE_DPOP_NONCE("use_dpop_nonce");
+  USE_DPOP_NONCE("use_dpop_nonce"),
+  /**
+   * RFC 6749 §5.2-style {@code temporarily_unavailable}: the verifier cannot decide right now, e.g. its
+   * revocation list is staler than allowed or it has never fetched the broker's keys. Not the caller's fault;
+   * a resource server answers 503 / gRPC {@code UNAVAILABLE}.
+   */
+  TEMPORARILY_UNAVAILABLE("temporarily_unavailable");
 
   private final String code;
 

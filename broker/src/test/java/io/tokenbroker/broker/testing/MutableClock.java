@@ -1,35 +1,10 @@
 package io.tokenbroker.broker.testing;
 
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 
-/** A clock that tests move by hand. */
-public final class MutableClock extends Clock {
-  private volatile Instant now;
-
+/** A clock that tests move by hand; shared with the verifier's tests. */
+public final class MutableClock extends io.tokenbroker.verifier.testing.MutableClock {
   public MutableClock(Instant start) {
-    this.now = start;
-  }
-
-  public void advance(Duration d) {
-    now = now.plus(d);
-  }
-
-  @Override
-  public ZoneId getZone() {
-    return ZoneOffset.UTC;
-  }
-
-  @Override
-  public Clock withZone(ZoneId zone) {
-    return this;
-  }
-
-  @Override
-  public Instant instant() {
-    return now;
+    super(start);
   }
 }

@@ -1,12 +1,10 @@
-package io.tokenbroker.broker.dpop;
+package io.tokenbroker.verifier.dpop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tokenbroker.broker.testing.TestDevice;
+import io.tokenbroker.verifier.testing.DpopTestKey;
 import io.tokenbroker.verifier.VerificationException;
-import io.tokenbroker.verifier.dpop.DpopProof;
-import io.tokenbroker.verifier.dpop.DpopProofValidator;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,13 +20,13 @@ class DpopProofValidatorTest {
 
   @Test
   void validateWhenTheSameKeyProvesAgainThenItsCachedVerifierStillChecksEverySignature() {
-    TestDevice device = new TestDevice();
+    DpopTestKey device = new DpopTestKey();
     DpopProof first = validator.validate(device.proof(HTU, now, h -> h, c -> c), "POST", HTU, null);
     assertThat(first.jkt()).isEqualTo(device.jkt());
 
     String second = device.proof(HTU, now, h -> h, c -> c);
     String[] parts = second.split("\\.");
-    String otherSignature = new TestDevice().proof(HTU, now, h -> h, c -> c).split("\\.")[2];
+    String otherSignature = new DpopTestKey().proof(HTU, now, h -> h, c -> c).split("\\.")[2];
     assertThatThrownBy(() -> validator.validate(parts[0] + "." + parts[1] + "." + otherSignature, "POST", HTU, null))
         .isInstanceOf(VerificationException.class).hasMessageContaining("signature");
     assertThat(validator.validate(second, "POST", HTU, null).jkt()).isEqualTo(device.jkt());
@@ -36,7 +34,7 @@ class DpopProofValidatorTest {
 
   @Test
   void validateChecksAthWhenAnAccessTokenAccompaniesTheProof() {
-    TestDevice device = new TestDevice();
+    DpopTestKey device = new DpopTestKey();
     String proof = device.proof(HTU, now, h -> h, c -> c.claim("ath", "expected-hash"));
     assertThat(validator.validate(proof, "POST", HTU, "expected-hash").jkt()).isEqualTo(device.jkt());
     assertThatThrownBy(() -> validator.validate(device.proof(HTU, now, h -> h, c -> c.claim("ath", "other")), "POST",
@@ -45,7 +43,7 @@ class DpopProofValidatorTest {
 
   @Test
   void validateAcceptsIatAtTheEdgesOfTheWindowAndNotBeyond() {
-    TestDevice device = new TestDevice();
+    DpopTestKey device = new DpopTestKey();
     assertThat(validator.validate(device.proof(HTU, now.minusSeconds(60), h -> h, c -> c), "POST", HTU, null))
         .isNotNull();
     assertThat(validator.validate(device.proof(HTU, now.plusSeconds(60), h -> h, c -> c), "POST", HTU, null))
