@@ -68,12 +68,15 @@ public record AgentState(String clientId, String deviceId, String refreshToken, 
         audiences, scopes, lastRefreshAt, deviceState, lastError, lastErrorReason, now, dpopKeyJwk, dpopKeyAlias);
   }
 
-  /** Records a refusal; {@code dropTokens} wipes the tokens (revoked device, dead family). */
+  /**
+   * Records a decision of the broker against the refresh (nothing was rotated, so the journal is cleared);
+   * {@code dropTokens} wipes the tokens (revoked device, dead family).
+   */
   public AgentState withError(String error, String reason, String newDeviceState, boolean dropTokens) {
     return new AgentState(clientId, deviceId, dropTokens ? null : refreshToken,
         dropTokens ? null : refreshExpiresAt, dropTokens ? null : accessToken, dropTokens ? null : accessExpiresAt,
         audiences, scopes, lastRefreshAt, newDeviceState == null ? deviceState : newDeviceState, error, reason,
-        dropTokens ? null : rotationStartedAt, dpopKeyJwk, dpopKeyAlias);
+        null, dpopKeyJwk, dpopKeyAlias);
   }
 
   byte[] serialize() {
