@@ -174,6 +174,12 @@ public final class TokenGrants {
       RefreshToken presented = refreshTokens.findToken(presentedHash).orElseThrow();
       RefreshToken active = refreshTokens.activeToken(family.familyId()).orElse(null);
       Instant now = clock.instant();
+      if (device.state() == Device.State.REVOKED && family.clientId().equals(clientId)
+          && family.jkt() != null && family.jkt().equals(dpop.jkt())) {
+        // Revocation also revoked the family; a caller that proves the bound key learns why, so its agent stops
+        // for good (DEVICE_REVOKED, metadata["error"] invalid_grant) instead of asking for a new login.
+        throw new OAuthException(OAuthError.DEVICE_REVOKED, "the device has been revoked");
+      }
       RefreshRotation.Decision decision = RefreshRotation.decide(presented, family, active, clientId, dpop.jkt(),
           client.refreshGraceWindow(), now);
       if (decision instanceof RefreshRotation.Decision.Refuse r) {
