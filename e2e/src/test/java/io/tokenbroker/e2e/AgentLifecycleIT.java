@@ -78,6 +78,18 @@ class AgentLifecycleIT {
           assertThat(wrongAudience.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
         }
 
+        // The example device application calls a DPoP-protected API with what the socket gives it.
+        try (ProtectedApi api = new ProtectedApi(broker, AUDIENCE)) {
+          Proc.Result app = api.runExampleApp(agent.socket());
+          assertThat(app.exitCode()).as(app.output()).isZero();
+          assertThat(app.output()).contains("HTTP 200 accepted");
+          var bare = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create(api.url)).header("Authorization", "DPoP " + accessToken)
+              .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+          assertThat(bare.statusCode()).as("the token alone, without a proof, is refused").isEqualTo(401);
+        }
+
         byte[] stored = Files.readAllBytes(agent.stateFile());
         assertThat(Jwts.contains(stored, accessToken)).isFalse();
         assertThat(Jwts.contains(stored, accessToken.substring(0, 20))).isFalse();

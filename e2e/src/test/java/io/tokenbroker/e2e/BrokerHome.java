@@ -14,11 +14,12 @@ import java.util.regex.Pattern;
 
 /** A broker home made with {@code bin/broker init} and served by {@code bin/broker serve} as a process. */
 final class BrokerHome implements AutoCloseable {
-  private static final Pattern READY = Pattern.compile("broker ready: grpc=[^:]+:(\\d+)");
+  private static final Pattern READY = Pattern.compile("broker ready: grpc=[^:]+:(\\d+)(?: \\(plaintext\\))? https=[^:]+:(\\d+)");
 
   final Path home;
   private Proc serve;
   int grpcPort;
+  int httpsPort;
 
   BrokerHome(Path home) {
     this.home = home;
@@ -41,6 +42,7 @@ final class BrokerHome implements AutoCloseable {
     Matcher m = READY.matcher(ready);
     assertThat(m.find()).isTrue();
     grpcPort = Integer.parseInt(m.group(1));
+    httpsPort = Integer.parseInt(m.group(2));
   }
 
   Proc.Result broker(String... args) throws Exception {

@@ -31,6 +31,7 @@ import java.util.regex.Pattern;
  */
 public final class DeviceAgentServiceImpl extends DeviceAgentServiceGrpc.DeviceAgentServiceImplBase {
   private static final Pattern METHOD = Pattern.compile("[A-Z]{1,16}");
+  private static final java.util.Set<String> LOOPBACK = java.util.Set.of("localhost", "127.0.0.1", "[::1]");
 
   private final TokenKeeper keeper;
   private final DpopProofs proofs;
@@ -126,8 +127,9 @@ public final class DeviceAgentServiceImpl extends DeviceAgentServiceGrpc.DeviceA
     }
     try {
       URI uri = new URI(r.getUri());
-      if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
-        return "uri must be an absolute https URI";
+      if (uri.getHost() == null || !("https".equalsIgnoreCase(uri.getScheme())
+          || "http".equalsIgnoreCase(uri.getScheme()) && LOOPBACK.contains(uri.getHost()))) {
+        return "uri must be an absolute https URI (http only for loopback development servers)";
       }
       if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
         return "uri must not have a query or fragment (RFC 9449 §4.2 htu)";
