@@ -42,6 +42,11 @@ public final class LocalApiServer implements AutoCloseable {
   /** Binds {@code socket} (replacing a stale socket file left by a crash) and starts serving. */
   public static LocalApiServer start(Path socket, Optional<String> group, List<Integer> uids, List<Integer> gids,
       BindableService service) {
+    return start(socket, group, new PeerCredentialsFilter(selfUid(), uids, gids), service);
+  }
+
+  static LocalApiServer start(Path socket, Optional<String> group, PeerCredentialsFilter filter,
+      BindableService service) {
     if (!Epoll.isAvailable()) {
       throw new AgentException(ExitCodes.CONFIG, "Unix domain sockets need Linux epoll, which is unavailable here: "
           + Epoll.unavailabilityCause());
@@ -58,7 +63,6 @@ public final class LocalApiServer implements AutoCloseable {
     } catch (IOException e) {
       throw new AgentException(ExitCodes.CONFIG, "cannot prepare socket " + socket + ": " + e.getMessage());
     }
-    PeerCredentialsFilter filter = new PeerCredentialsFilter(selfUid(), uids, gids);
     EventLoopGroup boss = new EpollEventLoopGroup(1);
     EventLoopGroup workers = new EpollEventLoopGroup(1);
     try {
