@@ -100,6 +100,22 @@ class AgentLifecycleIT {
             .filter(l -> l.startsWith("VmRSS")).findFirst().orElse("VmRSS: unknown");
         System.out.println("device-agent after " + refreshes + " refresh cycles (-Xmx32m): " + rss.trim());
 
+        // Suspension means "wait": no token for applications, status says why, no retry storm; resume recovers.
+        broker.admin("devices", "suspend", deviceId, "--reason", "investigating");
+        run.awaitLines(l -> l.contains("SUSPENDED"), 1, Duration.ofSeconds(60));
+        Proc.Result suspended = agent.run("status", "--json");
+        assertThat(suspended.exitCode()).as(suspended.output()).isEqualTo(11);
+        assertThat(suspended.output()).contains("\"device_state\":\"suspended\"", "DEVICE_SUSPENDED");
+        try (LocalApiClient app = LocalApiClient.connect(agent.socket()).orElseThrow()) {
+          StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+              () -> app.stub().getAccessToken(GetAccessTokenRequest.getDefaultInstance()));
+          assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION);
+        }
+        int before = (int) run.countLines(AgentHome::isRefresh);
+        broker.admin("devices", "resume", deviceId, "--reason", "cleared");
+        run.awaitLines(AgentHome::isRefresh, before + 1, Duration.ofSeconds(60));
+        assertThat(agent.run("status").exitCode()).isZero();
+
         broker.admin("devices", "revoke", deviceId, "--reason", "stolen");
         assertThat(run.waitFor(Duration.ofSeconds(60))).as(run.output()).isEqualTo(9);
         assertThat(run.output()).contains("REVOKED").doesNotContain(accessToken);
