@@ -220,6 +220,13 @@ public final class TokenGrants {
       RefreshToken active = refreshTokens.activeToken(family.familyId()).orElse(null);
       Instant now = clock.instant();
       TokenBinding proven = provenBinding(family, dpop, certificate);
+      if (device.state() == Device.State.REVOKED && family.clientId().equals(clientId)
+          && family.binding().equals(proven)) {
+        // Revocation also revoked the family; a caller that proves the bound key or certificate learns why, so
+        // its agent stops for good (DEVICE_REVOKED, metadata["error"] invalid_grant) instead of asking for a new
+        // login.
+        throw new OAuthException(OAuthError.DEVICE_REVOKED, "the device has been revoked");
+      }
       RefreshRotation.Decision decision = RefreshRotation.decide(presented, family, active, clientId, proven,
           client.refreshGraceWindow(), now);
       if (decision instanceof RefreshRotation.Decision.Refuse r) {

@@ -157,8 +157,12 @@ class RevocationTests {
     Device revoked = broker.application().revocations().revokeDevice(d.tokens().getDeviceId(), "stolen", false, "op");
 
     assertThat(revoked.state()).isEqualTo(Device.State.REVOKED);
-    assertOAuthError(() -> refresh(d, d.tokens().getRefreshToken()), Status.Code.UNAUTHENTICATED, "INVALID_GRANT",
-        "invalid_grant");
+    // The device proving its bound key is told it is revoked (so its agent stops rather than re-enrolling).
+    assertOAuthError(() -> refresh(d, d.tokens().getRefreshToken()), Status.Code.PERMISSION_DENIED,
+        "DEVICE_REVOKED", "invalid_grant");
+    // Without the bound key the refresh token reveals nothing about the device.
+    assertOAuthError(() -> refresh(new Enrolled(new TestDevice(), d.tokens()), d.tokens().getRefreshToken()),
+        Status.Code.UNAUTHENTICATED, "INVALID_GRANT", "invalid_grant");
     assertThat(introspect(d.tokens().getAccessToken()).getActive()).isFalse();
     assertThat(broker.auditCount("device_revoked")).isEqualTo(1);
     // The same key cannot enrol again.
@@ -192,10 +196,10 @@ class RevocationTests {
     Enrolled b = enrol();
     assertThat(broker.application().revocations().revokeClientDevices(InProcessBroker.CLIENT, "recall", "op"))
         .isEqualTo(2);
-    assertOAuthError(() -> refresh(a, a.tokens().getRefreshToken()), Status.Code.UNAUTHENTICATED, "INVALID_GRANT",
-        "invalid_grant");
-    assertOAuthError(() -> refresh(b, b.tokens().getRefreshToken()), Status.Code.UNAUTHENTICATED, "INVALID_GRANT",
-        "invalid_grant");
+    assertOAuthError(() -> refresh(a, a.tokens().getRefreshToken()), Status.Code.PERMISSION_DENIED,
+        "DEVICE_REVOKED", "invalid_grant");
+    assertOAuthError(() -> refresh(b, b.tokens().getRefreshToken()), Status.Code.PERMISSION_DENIED,
+        "DEVICE_REVOKED", "invalid_grant");
   }
 
   @Test

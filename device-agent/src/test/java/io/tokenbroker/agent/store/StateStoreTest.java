@@ -1,0 +1,151 @@
+package io.tokenbroker.agent.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tokenbroker.agent.AgentException;
+import io.tokenbroker.agent.ExitCodes;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StateStoreTest {
+  private static final String REFRESH = "rt-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  private static final String ACCESS = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJkZXZpY2UifQ.c2lnbmF0dXJl";
+
+  @TempDir Path tmp;
+
+  private StateStore store(Path dir) {
+    StateDirectory state = StateDirectory.open(dir);
+    return new StateStore(state, DerivedStoreKey.open(dir.resolve("device.secret"), true));
+  }
+
+  private static AgentState sample() {
+    return AgentState.withKey("thermostat", "{\"kty\":\"EC\"}", null).withTokens("dev-1", REFRESH, null, ACCESS,
+        Instant.parse("2026-01-01T00:05:00Z"), List.of("https://api.example"), List.of("telemetry:write"),
+        Instant.parse("2026-01-01T00:00:00Z"));
+  }
+
+  @Test
+  void roundTripsAndCreatesPrivateFiles() throws Exception {
+    Path dir = tmp.resolve("state");
+    StateStore store = store(dir);
+    store.save(sample());
+    AgentState loaded = store(dir).load().orElseThrow();
+    assertThat(loaded.refreshToken()).isEqualTo(REFRESH);
+    assertThat(loaded.accessToken()).isEqualTo(ACCESS);
+    assertThat(loaded.audiences()).containsExactly("https://api.example");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(store.path()))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("device.secret"))))
+        .isEqualTo("rw-------");
+  }
+
+  @Test
+  void fileContainsNoPlaintextTokenOrKey() throws Exception {
+    Path dir = tmp.resolve("state");
+    StateStore store = store(dir);
+    store.save(sample());
+    byte[] bytes = Files.readAllBytes(store.path());
+    for (String secret : List.of(REFRESH, ACCESS, "rt-AAAA", "eyJhbGci", "thermostat", "kty")) {
+      assertThat(indexOf(bytes, secret.getBytes(StandardCharsets.US_ASCII))).as(secret).isEqualTo(-1);
+    }
+  }
+
+  @Test
+  void tamperedFileIsRefusedNamingTheFileAndLeftAsItWas() throws Exception {
+    Path dir = tmp.resolve("state");
+    StateStore store = store(dir);
+    store.save(sample());
+    byte[] bytes = Files.readAllBytes(store.path());
+    bytes[bytes.length / 2] ^= 0x01;
+    Files.write(store.path(), bytes);
+    assertThatThrownBy(() -> store(dir).load())
+        .isInstanceOf(AgentException.class)
+        .hasMessageContaining(store.path().toString())
+        .hasMessageContaining("integrity check")
+        .satisfies(e -> assertThat(((AgentException) e).exitCode()).isEqualTo(ExitCodes.STORE));
+    assertThat(Files.readAllBytes(store.path())).isEqualTo(bytes);
+  }
+
+  @Test
+  void truncatedFileIsRefused() throws Exception {
+    Path dir = tmp.resolve("state");
+    StateStore store = store(dir);
+    store.save(sample());
+    byte[] bytes = Files.readAllBytes(store.path());
+    Files.write(store.path(), Arrays.copyOf(bytes, bytes.length - 20));
+    assertThatThrownBy(() -> store(dir).load()).hasMessageContaining("integrity check");
+    Files.write(store.path(), Arrays.copyOf(bytes, 10));
+    assertThatThrownBy(() -> store(dir).load()).hasMessageContaining("truncated");
+  }
+
+  @Test
+  void anotherDeviceSecretCannotOpenTheFile() throws Exception {
+    Path dir = tmp.resolve("state");
+    StateStore store = store(dir);
+    store.save(sample());
+    Files.delete(dir.resolve("device.secret"));
+    assertThatThrownBy(() -> store(dir).load()).hasMessageContaining("integrity check");
+  }
+
+  @Test
+  void looserDirectoryOrFileModesAreRefused() throws Exception {
+    Path dir = tmp.resolve("state");
+    StateStore store = store(dir);
+    store.save(sample());
+    Files.setPosixFilePermissions(store.path(), PosixFilePermissions.fromString("rw-r--r--"));
+    assertThatThrownBy(() -> store(dir).load()).hasMessageContaining(store.path().toString())
+        .hasMessageContaining("chmod 600");
+    Files.setPosixFilePermissions(store.path(), PosixFilePermissions.fromString("rw-------"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-x---"));
+    assertThatThrownBy(() -> StateDirectory.open(dir)).hasMessageContaining("chmod 700");
+  }
+
+  @Test
+  void aWriteInterruptedHalfwayLeavesTheOldStateReadable() throws Exception {
+    Path dir = tmp.resolve("state");
+    StateStore store = store(dir);
+    store.save(sample());
+    AgentState next = sample().withRotationStarted(Instant.parse("2026-01-01T00:04:00Z"));
+    class Crash extends RuntimeException {
+      private static final long serialVersionUID = 1L;
+    }
+    assertThatThrownBy(() -> store.save(next, () -> {
+      throw new Crash();
+    })).isInstanceOf(Crash.class);
+    assertThat(Files.exists(AtomicFile.tempOf(store.path()))).isTrue();
+    assertThat(store(dir).load().orElseThrow().rotationStartedAt()).isNull();
+    store.save(next);
+    assertThat(store(dir).load().orElseThrow().rotationStartedAt()).isEqualTo(Instant.parse("2026-01-01T00:04:00Z"));
+    assertThat(Files.exists(AtomicFile.tempOf(store.path()))).isFalse();
+  }
+
+  @Test
+  void secondLockOnTheSameDirectoryIsRefused() {
+    StateDirectory dir = StateDirectory.open(tmp.resolve("state"));
+    try (StoreLock first = StoreLock.acquire(dir)) {
+      assertThatThrownBy(() -> StoreLock.acquire(dir)).hasMessageContaining("another device-agent process");
+    }
+    StoreLock.acquire(dir).close();
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i <= haystack.length - needle.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+}
