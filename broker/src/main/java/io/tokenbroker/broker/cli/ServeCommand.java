@@ -9,6 +9,7 @@ import io.tokenbroker.broker.BrokerContext;
 import io.tokenbroker.broker.BrokerFailure;
 import io.tokenbroker.broker.api.BrokerServer;
 import io.tokenbroker.broker.config.BrokerConfig;
+import io.tokenbroker.broker.config.ConfigKey;
 import io.tokenbroker.broker.tls.AnyClientCertificateTrustManager;
 import io.tokenbroker.broker.tls.TlsKeyStores;
 import io.tokenbroker.broker.web.BrokerWebServer;
@@ -47,7 +48,7 @@ final class ServeCommand implements Runnable {
 
   @Override
   public void run() {
-    BrokerConfig config = BrokerConfig.load(home.path());
+    BrokerConfig config = withConcreteHttpsPort(BrokerConfig.load(home.path()));
     if (insecureDev) {
       requireLoopback(config.grpcHost());
     }
@@ -97,6 +98,23 @@ final class ServeCommand implements Runnable {
       stopped.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * With {@code https.port=0} (any free port), picks the port now: the verification URI that devices show and
+   * the metadata name it, so it must be the real one, not ":0". Another process could take the port between
+   * this probe and the bind; the bind then fails with a clear message.
+   */
+  private static BrokerConfig withConcreteHttpsPort(BrokerConfig config) {
+    if (config.httpsPort() != 0) {
+      return config;
+    }
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, InetAddress.getByName(config.httpsHost()))) {
+      return config.with(ConfigKey.HTTPS_PORT, Integer.toString(probe.getLocalPort()));
+    } catch (IOException e) {
+      throw new BrokerFailure(BrokerFailure.EXIT_CONFIG, "cannot find a free port on " + config.httpsHost()
+          + " for https.port=0: " + e.getMessage());
     }
   }
 

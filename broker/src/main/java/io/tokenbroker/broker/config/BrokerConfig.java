@@ -36,6 +36,16 @@ public final class BrokerConfig {
     this.values = values;
   }
 
+  /** This configuration with one setting replaced, validated like the file (e.g. a port chosen at start-up). */
+  public BrokerConfig with(ConfigKey key, String value) {
+    Properties copy = new Properties();
+    copy.putAll(values);
+    copy.setProperty(key.key(), value);
+    BrokerConfig changed = new BrokerConfig(home, copy);
+    changed.validate();
+    return changed;
+  }
+
   /** Loads and validates {@code <home>/broker.properties}. */
   public static BrokerConfig load(Path home) {
     Path file = home.resolve(FILE_NAME);

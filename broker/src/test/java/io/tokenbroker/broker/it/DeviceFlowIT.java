@@ -110,6 +110,8 @@ class DeviceFlowIT {
   @Test
   void deviceFlowOverTlsFromStartToRefreshWithApprovalByTheOperatorCli() throws Exception {
     StartDeviceAuthorizationResponse started = start();
+    // https.port=0 in this home: the page devices send people to is on the port the broker actually bound.
+    assertThat(started.getVerificationUri()).isEqualTo("https://localhost:" + broker.httpsPort() + "/device");
     StatusRuntimeException pending = catchThrowableOfType(StatusRuntimeException.class,
         () -> poll(started.getDeviceCode()));
     assertThat(pending.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
