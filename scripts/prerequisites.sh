@@ -34,6 +34,7 @@ ensure_prerequisites() {
   tb_check_command softhsm2-util softhsm2
   tb_check_command pkcs11-tool opensc
   tb_check_command curl curl
+  tb_check_command openssl openssl
   tb_softhsm_library >/dev/null || tb_need_packages+=(softhsm2)
   if ((${#tb_need_packages[@]} > 0)); then
     # shellcheck disable=SC2207

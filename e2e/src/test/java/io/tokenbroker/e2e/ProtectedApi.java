@@ -1,112 +1,67 @@
 package io.tokenbroker.e2e;
 
-import com.nimbusds.jose.JOSEObjectType;
-import com.nimbusds.jose.crypto.ECDSAVerifier;
-import com.nimbusds.jose.jwk.ECKey;
-import com.nimbusds.jose.jwk.JWKSet;
-import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import java.io.InputStream;
+import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.tokenbroker.verifier.TokenVerifier;
+import io.tokenbroker.verifier.http.HttpAccessTokenVerifier;
+import io.tokenbroker.verifier.http.HttpVerification;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
-import java.util.Date;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
- * A minimal DPoP-protected HTTP API on loopback for the example device application: it accepts a POST only with
- * an RFC 9068 token signed by the broker (JWKS fetched over HTTPS with the broker's CA), for its audience, not
- * expired, presented as {@code Authorization: DPoP} with a proof (RFC 9449 §4.3) from the token's key
- * ({@code cnf.jkt}) for this method and URI, with the token's {@code ath}.
+ * A DPoP-protected HTTP API on loopback for the example device application, guarded by the verifier library's
+ * plain-HTTP helper exactly as a backend would use it: keys and revocations from the broker over gRPC with the
+ * home's backend certificate, scope {@code telemetry:write}, this API's audience.
  */
 final class ProtectedApi implements AutoCloseable {
   private final HttpServer server;
-  private final JWKSet brokerKeys;
+  private final ManagedChannel broker;
+  private final TokenVerifier verifier;
+  private final HttpAccessTokenVerifier http;
   private final String audience;
   final String url;
 
-  ProtectedApi(BrokerHome broker, String audience) throws Exception {
+  ProtectedApi(BrokerHome home, String audience) throws Exception {
     this.audience = audience;
-    this.brokerKeys = JWKSet.parse(fetchJwks(broker));
+    broker = NettyChannelBuilder.forAddress("localhost", home.grpcPort, TlsChannelCredentials.newBuilder()
+        .keyManager(home.home.resolve("tls/backend.crt").toFile(), home.home.resolve("tls/backend.key").toFile())
+        .trustManager(home.caFile().toFile()).build()).build();
+    verifier = TokenVerifier.builder().issuer(issuer(home.home)).audience(audience).brokerChannel(broker).build();
+    if (!verifier.awaitReady(Duration.ofSeconds(30))) {
+      throw new IllegalStateException("the verifier did not get the broker's keys and revocations");
+    }
+    http = new HttpAccessTokenVerifier(verifier);
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     url = "http://127.0.0.1:" + server.getAddress().getPort() + "/telemetry";
     server.createContext("/telemetry", this::handle);
     server.start();
   }
 
-  private static String fetchJwks(BrokerHome broker) throws Exception {
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    try (InputStream in = Files.newInputStream(broker.caFile())) {
-      trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-    }
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    SSLContext tls = SSLContext.getInstance("TLS");
-    tls.init(null, tmf.getTrustManagers(), null);
-    return HttpClient.newBuilder().sslContext(tls).build().send(HttpRequest.newBuilder(
-        URI.create("https://localhost:" + broker.httpsPort + "/.well-known/jwks.json")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
+  private static String issuer(Path home) throws Exception {
+    return Files.readAllLines(home.resolve("broker.properties")).stream()
+        .filter(l -> l.startsWith("broker.issuer=")).map(l -> l.substring("broker.issuer=".length()))
+        .findFirst().orElseThrow();
   }
 
   private void handle(HttpExchange exchange) throws java.io.IOException {
-    String refusal;
-    try {
-      refusal = check(exchange);
-    } catch (Exception e) {
-      refusal = "malformed: " + e.getClass().getSimpleName();
-    }
-    byte[] body = (refusal == null ? "accepted" : refusal).getBytes(StandardCharsets.UTF_8);
-    if (refusal != null) {
-      exchange.getResponseHeaders().add("WWW-Authenticate", "DPoP algs=\"ES256\"");
-    }
-    exchange.sendResponseHeaders(refusal == null ? 200 : 401, body.length);
+    // The URI is this API's configured URL, never one built from the request's Host header.
+    HttpVerification result = http.verify(exchange.getRequestMethod(), url, exchange.getRequestHeaders(),
+        Optional.empty(), Set.of("telemetry:write"));
+    byte[] body = (result.accepted() ? "accepted " + result.principal().orElseThrow().deviceId() : "refused")
+        .getBytes(StandardCharsets.UTF_8);
+    result.wwwAuthenticate().forEach(v -> exchange.getResponseHeaders().add("WWW-Authenticate", v));
+    exchange.sendResponseHeaders(result.accepted() ? 200 : result.status(), body.length);
     exchange.getResponseBody().write(body);
     exchange.close();
-  }
-
-  private String check(HttpExchange exchange) throws Exception {
-    String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-    String proofHeader = exchange.getRequestHeaders().getFirst("DPoP");
-    if (authorization == null || !authorization.startsWith("DPoP ") || proofHeader == null) {
-      return "DPoP token and proof required";
-    }
-    String token = authorization.substring(5);
-    SignedJWT jwt = SignedJWT.parse(token);
-    ECKey signingKey = (ECKey) brokerKeys.getKeyByKeyId(jwt.getHeader().getKeyID());
-    if (signingKey == null || !jwt.verify(new ECDSAVerifier(signingKey))
-        || !new JOSEObjectType("at+jwt").equals(jwt.getHeader().getType())) {
-      return "token not signed by the broker";
-    }
-    var claims = jwt.getJWTClaimsSet();
-    if (!claims.getAudience().contains(audience) || claims.getExpirationTime().before(new Date())) {
-      return "token expired or for another audience";
-    }
-    SignedJWT proof = SignedJWT.parse(proofHeader);
-    if (!new JOSEObjectType("dpop+jwt").equals(proof.getHeader().getType())) {
-      return "not a DPoP proof";
-    }
-    String proofKey = Jwts.verifiedProofKey(proofHeader);
-    var p = proof.getJWTClaimsSet();
-    if (!proofKey.equals(Jwts.jkt(token))) {
-      return "proof key is not the token's key";
-    }
-    if (!"POST".equals(p.getStringClaim("htm")) || !url.equals(p.getStringClaim("htu"))) {
-      return "proof is for another request";
-    }
-    if (!Jwts.ath(token).equals(p.getStringClaim("ath"))) {
-      return "proof is for another token";
-    }
-    return null;
   }
 
   /** The example app, as a process: {@code java -cp device-agent.jar examples/device-app/DeviceApp.java}. */
@@ -118,8 +73,9 @@ final class ProtectedApi implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public void close() throws InterruptedException {
     server.stop(0);
+    verifier.close();
+    broker.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
   }
-
 }

@@ -15,8 +15,12 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.tokenbroker.broker.testing.TestDevice;
+import io.tokenbroker.broker.tls.AnyClientCertificateTrustManager;
 import io.tokenbroker.proto.v1.AdminServiceGrpc;
 import io.tokenbroker.proto.v1.ApproveDeviceAuthorizationRequest;
+import io.tokenbroker.proto.v1.BindingPolicy;
+import io.tokenbroker.proto.v1.Client;
+import io.tokenbroker.proto.v1.CreateClientRequest;
 import io.tokenbroker.proto.v1.DeviceAuthorizationServiceGrpc;
 import io.tokenbroker.proto.v1.DeviceCodeGrant;
 import io.tokenbroker.proto.v1.GetJwksRequest;
@@ -36,6 +40,8 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -46,11 +52,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The verifier library against the packaged broker as a separate process: a backend service on loopback TLS,
  * protected by the interceptor, fed by the broker's JWKS and revocation stream over mutual TLS with the backend
- * certificate of the broker home; devices enrolled through the device flow with DPoP keys. Revocations reach the
- * service within a second, also across a SIGKILL and restart of the broker during the stream.
- *
- * <p>Certificate-bound (RFC 8705) tokens are not issued by this broker yet; the verifier's x5t#S256 path is
- * covered by the verifier module's AccessTokenInterceptorTlsTest with Bouncy Castle certificates.
+ * certificate of the broker home; devices enrolled through the device flow with DPoP keys, and an mTLS device
+ * (RFC 8705) with a self-signed openssl certificate calling with {@code Bearer} over mutual TLS. Revocations
+ * reach the service within a second, also across a SIGKILL and restart of the broker during the stream.
  */
 class VerifierIT {
   private static final String AUDIENCE = "https://api.example.test";
@@ -70,6 +74,8 @@ class VerifierIT {
   private ManagedChannel backendChannel;
   private TokenVerifier verifier;
   private Server service;
+  private Server mtlsService;
+  private final List<ManagedChannel> extraChannels = new ArrayList<>();
   private ManagedChannel serviceChannel;
   private String serviceHtu;
 
@@ -112,6 +118,13 @@ class VerifierIT {
     service = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), TlsServerCredentials.create(
         home.resolve("tls/server.crt").toFile(), home.resolve("tls/server.key").toFile()))
         .addService(ServerInterceptors.intercept(new WhoAmI(), interceptor)).build().start();
+    // The same service on a listener that asks for client certificates (any issuer: the token's x5t#S256 binding
+    // decides), as a backend terminating mutual TLS for certificate-bound tokens does.
+    mtlsService = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), TlsServerCredentials
+        .newBuilder().keyManager(home.resolve("tls/server.crt").toFile(), home.resolve("tls/server.key").toFile())
+        .trustManager(new AnyClientCertificateTrustManager())
+        .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL).build())
+        .addService(ServerInterceptors.intercept(new WhoAmI(), interceptor)).build().start();
     serviceHtu = "https://localhost:9443/" + JwksServiceGrpc.getGetJwksMethod().getFullMethodName();
     serviceChannel = NettyChannelBuilder.forAddress("localhost", service.getPort(), TlsChannelCredentials.newBuilder()
         .trustManager(home.resolve("tls/ca.crt").toFile()).build()).build();
@@ -138,6 +151,10 @@ class VerifierIT {
     }
     if (service != null) {
       service.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    extraChannels.forEach(ManagedChannel::shutdownNow);
+    if (mtlsService != null) {
+      mtlsService.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
     if (verifier != null) {
       verifier.close();
@@ -249,5 +266,72 @@ class VerifierIT {
     revoke(after);
     assertRevokedRefusal(refusalWithin(after, WITHIN));
     assertRevokedRefusal(refusalWithin(before, WITHIN));
+  }
+
+  /** A self-signed device certificate and key made by openssl (RFC 8705 §2.2), as PEM files in tmp. */
+  private Path[] selfSignedCertificate(String name) throws Exception {
+    Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+        "ec_paramgen_curve:P-256", "-nodes", "-keyout", name + ".key", "-out", name + ".crt", "-days", "2",
+        "-subj", "/CN=" + name).directory(tmp.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(out).isZero();
+    return new Path[] {tmp.resolve(name + ".crt"), tmp.resolve(name + ".key")};
+  }
+
+  private ManagedChannel mtlsChannel(int port, Path[] certificate) throws Exception {
+    ManagedChannel channel = NettyChannelBuilder.forAddress("localhost", port, TlsChannelCredentials.newBuilder()
+        .keyManager(certificate[0].toFile(), certificate[1].toFile())
+        .trustManager(home.resolve("tls/ca.crt").toFile()).build()).build();
+    extraChannels.add(channel);
+    return channel;
+  }
+
+  private String callWithCertificate(ManagedChannel channel, String accessToken) {
+    Metadata md = new Metadata();
+    md.put(AUTHORIZATION, "Bearer " + accessToken);
+    return JwksServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+        .getJwks(GetJwksRequest.getDefaultInstance()).getJwksJson();
+  }
+
+  @Test
+  void anMtlsDeviceIsServedWithItsCertificateOnlyAndRefusedWithinASecondOfItsRevocation() throws Exception {
+    AdminServiceGrpc.newBlockingStub(operatorChannel).withDeadlineAfter(10, TimeUnit.SECONDS).createClient(
+        CreateClientRequest.newBuilder().setClient(Client.newBuilder().setClientId("sensor-mtls")
+            .setDisplayName("mTLS sensor").addAllowedScopes("telemetry:write").addAllowedAudiences(AUDIENCE)
+            .setBindingPolicy(BindingPolicy.BINDING_POLICY_MTLS)).build());
+    Path[] certificate = selfSignedCertificate("sensor-1");
+    ManagedChannel toBroker = mtlsChannel(brokerPort, certificate);
+    StartDeviceAuthorizationResponse started = DeviceAuthorizationServiceGrpc.newBlockingStub(toBroker)
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .startDeviceAuthorization(StartDeviceAuthorizationRequest.newBuilder().setClientId("sensor-mtls").build());
+    AdminServiceGrpc.newBlockingStub(operatorChannel).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .approveDeviceAuthorization(ApproveDeviceAuthorizationRequest.newBuilder()
+            .setUserCode(started.getUserCode()).setOwner("carol").build());
+    TokenResponse tokens = TokenServiceGrpc.newBlockingStub(toBroker).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .token(TokenRequest.newBuilder().setClientId("sensor-mtls")
+            .setDeviceCode(DeviceCodeGrant.newBuilder().setDeviceCode(started.getDeviceCode())).build());
+
+    ManagedChannel withCertificate = mtlsChannel(mtlsService.getPort(), certificate);
+    assertThat(callWithCertificate(withCertificate, tokens.getAccessToken())).isEqualTo(tokens.getDeviceId());
+    // The same token from a connection with another certificate: the binding fails.
+    ManagedChannel withOtherCertificate = mtlsChannel(mtlsService.getPort(), selfSignedCertificate("sensor-2"));
+    StatusRuntimeException stolen = org.assertj.core.api.Assertions.catchThrowableOfType(
+        StatusRuntimeException.class, () -> callWithCertificate(withOtherCertificate, tokens.getAccessToken()));
+    assertThat(stolen.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+
+    AdminServiceGrpc.newBlockingStub(operatorChannel).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .revokeDevice(RevokeDeviceRequest.newBuilder().setDeviceId(tokens.getDeviceId()).setReason("test").build());
+    long deadline = System.nanoTime() + WITHIN.toNanos();
+    StatusRuntimeException refusal = null;
+    while (refusal == null && System.nanoTime() < deadline) {
+      try {
+        callWithCertificate(withCertificate, tokens.getAccessToken());
+        Thread.sleep(20);
+      } catch (StatusRuntimeException e) {
+        refusal = e;
+      }
+    }
+    assertRevokedRefusal(refusal);
   }
 }
