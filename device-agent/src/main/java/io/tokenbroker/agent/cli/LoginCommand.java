@@ -25,6 +25,9 @@ final class LoginCommand implements Callable<Integer> {
   @Option(names = "--restart-on-expiry", description = "start a new authorization when the user code expires")
   boolean restartOnExpiry;
 
+  @Option(names = "--no-qr", description = "do not draw the QR code of the complete verification URI")
+  boolean noQr;
+
   @Override
   public Integer call() {
     return AgentCommand.guarded(() -> {
@@ -52,7 +55,8 @@ final class LoginCommand implements Callable<Integer> {
         TokenKeeper keeper = new TokenKeeper(store, initial, rt.brokerClient(proofs), rt.config.audiences(),
             Clock.systemUTC(), System::nanoTime);
         new DeviceLogin(rt.brokerClient(proofs), rt.config.scopes(), rt.config.audiences(), System.out,
-            d -> Thread.sleep(d.toMillis()), System::nanoTime).run(restartOnExpiry, keeper::enrolled);
+            d -> Thread.sleep(d.toMillis()), System::nanoTime).showQrCode(!noQr)
+            .run(restartOnExpiry, keeper::enrolled);
         return ExitCodes.OK;
       }
     });

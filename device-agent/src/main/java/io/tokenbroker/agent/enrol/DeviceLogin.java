@@ -39,6 +39,8 @@ public final class DeviceLogin {
   private final Sleeper sleeper;
   private final LongSupplier nanoTime;
 
+  private boolean qrCode;
+
   public DeviceLogin(BrokerClient client, List<String> scopes, List<String> audiences, PrintStream out,
       Sleeper sleeper, LongSupplier nanoTime) {
     this.client = client;
@@ -72,11 +74,21 @@ public final class DeviceLogin {
     }
   }
 
+  /** Also draws the complete verification URI as a QR code (RFC 8628 §3.3.1) for a phone to scan. */
+  public DeviceLogin showQrCode(boolean show) {
+    this.qrCode = show;
+    return this;
+  }
+
   private void show(StartDeviceAuthorizationResponse start) {
     out.println("To enrol this device, open " + start.getVerificationUri());
     out.println("and enter the code: " + start.getUserCode());
     if (!start.getVerificationUriComplete().isEmpty()) {
       out.println("or open: " + start.getVerificationUriComplete());
+      if (qrCode) {
+        out.println("or scan it:");
+        out.print(TerminalQrCode.render(start.getVerificationUriComplete(), TerminalQrCode.consoleSupportsUnicode()));
+      }
     }
     out.println("The code expires in " + start.getExpiresIn().getSeconds() + " s.");
     out.flush();
