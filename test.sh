@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests, tests against a real SoftHSM2 token (one JVM per class), and end-to-end
-# tests that run the packaged broker as separate processes over TLS on loopback; then a short fuzzing run of
-# every Jazzer target (FUZZ_SECONDS each, default 5; 0 skips it; fuzz/run fuzzes for longer).
+# The whole test suite: unit tests, tests against a real SoftHSM2 token (one JVM per class), browser tests of
+# the verification page, and end-to-end tests that run the packaged broker, agent and example service as
+# separate processes over TLS on loopback; then a short fuzzing run of every Jazzer target (FUZZ_SECONDS each,
+# default 5; 0 skips it; fuzz/run fuzzes for longer); then ./quickstart.sh on the jars just built.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 # shellcheck source=scripts/prerequisites.sh
@@ -12,3 +13,4 @@ mvn -B -ntp verify "$@"
 if [[ "${FUZZ_SECONDS:-5}" != "0" ]]; then
   fuzz/run "${FUZZ_SECONDS:-5}"
 fi
+QUICKSTART_SKIP_BUILD=1 ./quickstart.sh

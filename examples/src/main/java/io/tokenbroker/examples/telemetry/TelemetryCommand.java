@@ -212,6 +212,10 @@ public final class TelemetryCommand implements Runnable {
     @Option(names = "--value", defaultValue = "21.5", description = "Value (default ${DEFAULT-VALUE}).")
     double value;
 
+    @Option(names = "--wait-for-enter", description = "Connect first, then send when a line arrives on standard "
+        + "input, and print how long the call took from then (times a call without the start-up of this JVM).")
+    boolean waitForEnter;
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -223,15 +227,23 @@ public final class TelemetryCommand implements Runnable {
       }
       ManagedChannel channel = NettyChannelBuilder.forTarget(target, TlsChannelCredentials.newBuilder()
           .trustManager(fromHome(ca, brokerHome, "tls/ca.crt", "--ca").toFile()).build()).build();
+      long started = 0;
       try {
+        if (waitForEnter) {
+          awaitConnected(channel);
+          spec.commandLine().getOut().println("connected to " + target + "; sending when a line arrives on stdin");
+          spec.commandLine().getOut().flush();
+          new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+        }
+        started = System.nanoTime();
         IngestTelemetryResponse r = new TelemetryClient(channel).send(accessToken, proof, metric, value);
         spec.commandLine().getOut().println("accepted: stored " + r.getRecordId() + " for device " + r.getDeviceId()
-            + " (" + r.getRecordsFromDevice() + " record(s) from this device)");
+            + " (" + r.getRecordsFromDevice() + " record(s) from this device)" + took(started));
         return 0;
       } catch (StatusRuntimeException e) {
         PrintWriter err = spec.commandLine().getErr();
         err.println("refused: " + e.getStatus().getCode() + (e.getStatus().getDescription() == null ? ""
-            : ": " + e.getStatus().getDescription()));
+            : ": " + e.getStatus().getDescription()) + took(started));
         Metadata trailers = e.getTrailers();
         if (trailers != null && trailers.getAll(AccessTokenInterceptor.WWW_AUTHENTICATE) != null) {
           for (String challenge : trailers.getAll(AccessTokenInterceptor.WWW_AUTHENTICATE)) {
@@ -244,6 +256,22 @@ public final class TelemetryCommand implements Runnable {
         };
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+
+    private String took(long started) {
+      return waitForEnter ? " in " + (System.nanoTime() - started) / 1_000_000 + " ms" : "";
+    }
+
+    /** Opens the TLS connection ahead of the call (at most 10 s), so the timed call measures only itself. */
+    private static void awaitConnected(ManagedChannel channel) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      io.grpc.ConnectivityState state = channel.getState(true);
+      while (state != io.grpc.ConnectivityState.READY && System.nanoTime() < deadline) {
+        java.util.concurrent.CountDownLatch changed = new java.util.concurrent.CountDownLatch(1);
+        channel.notifyWhenStateChanged(state, changed::countDown);
+        changed.await(100, TimeUnit.MILLISECONDS);
+        state = channel.getState(true);
       }
     }
   }
