@@ -76,9 +76,13 @@ public final class HeadlessChromium implements AutoCloseable {
     driver.manage().window().setSize(new Dimension(width, height));
   }
 
-  /** Waits until the page heading reads {@code title}. */
+  /**
+   * Waits until the page heading reads {@code title}. A heading found just before the browser navigates goes
+   * stale when it is read; that means "not yet", so the wait goes on.
+   */
   public void awaitHeading(String title) {
-    new WebDriverWait(driver, Duration.ofSeconds(20)).until(d -> {
+    new WebDriverWait(driver, Duration.ofSeconds(20))
+        .ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
       var headings = d.findElements(By.tagName("h1"));
       return !headings.isEmpty() && headings.get(0).getText().equals(title);
     });
