@@ -136,17 +136,20 @@ final class DevicePageHandler {
   private void withForm(Request request, Response response, Callback callback, FormAction action) {
     String site = request.getHeaders().get("Sec-Fetch-Site");
     if (site != null && !site.equals("same-origin") && !site.equals("none")) {
+      closeAfterRefusal(response);
       send(response, callback, pages.refused(403, "Request refused",
           "This form was sent from another site. Nothing was changed."));
       return;
     }
     String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
     if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
+      closeAfterRefusal(response);
       send(response, callback, pages.refused(415, "Request refused", "This page accepts only its own forms."));
       return;
     }
     long length = request.getLength();
     if (length > MAX_FORM_BYTES) {
+      closeAfterRefusal(response);
       send(response, callback, pages.refused(413, "Request refused", "The form was too large. Nothing was changed."));
       return;
     }
@@ -369,5 +372,13 @@ final class DevicePageHandler {
 
   private static String clip(String typed) {
     return typed.length() > 32 ? typed.substring(0, 32) : typed;
+  }
+
+  /**
+   * A POST refused before its body is read: the unread body would be taken for the next request on this
+   * connection, so the server closes it, and says so, so that clients do not send another request on it.
+   */
+  private static void closeAfterRefusal(Response response) {
+    response.getHeaders().put(HttpHeader.CONNECTION, "close");
   }
 }
