@@ -123,41 +123,11 @@ device_pin="$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 slot="$(SOFTHSM2_CONF="$device/hsm/softhsm2.conf" softhsm2-util --init-token --free --label device --so-pin "${device_pin}so" --pin "$device_pin" \
   | sed -n 's/.*reassigned to slot \([0-9]*\).*/\1/p')"
 [[ -n "$slot" ]] || fail "softhsm2-util did not create the device token"
-# The agent's key template: its DPoP key and its store key are made inside the token, sensitive and never
-# extractable; the DPoP key may only sign, the store key only encrypt and decrypt.
+# Only which token to use: the agent adds its own key template (sensitive, never extractable keys).
 cat >"$device/hsm/pkcs11.cfg" <<EOF
 name = device
 library = $(tb_softhsm_library)
 slot = $slot
-attributes(generate, CKO_PRIVATE_KEY, *) = {
-  CKA_TOKEN = true
-  CKA_PRIVATE = true
-  CKA_SENSITIVE = true
-  CKA_EXTRACTABLE = false
-  CKA_SIGN = true
-  CKA_DECRYPT = false
-  CKA_UNWRAP = false
-  CKA_DERIVE = false
-}
-attributes(generate, CKO_PUBLIC_KEY, *) = {
-  CKA_TOKEN = false
-  CKA_VERIFY = true
-  CKA_ENCRYPT = false
-  CKA_WRAP = false
-}
-attributes(generate, CKO_SECRET_KEY, CKK_AES) = {
-  CKA_TOKEN = true
-  CKA_PRIVATE = true
-  CKA_SENSITIVE = true
-  CKA_EXTRACTABLE = false
-  CKA_ENCRYPT = true
-  CKA_DECRYPT = true
-  CKA_SIGN = false
-  CKA_VERIFY = false
-  CKA_WRAP = false
-  CKA_UNWRAP = false
-  CKA_DERIVE = false
-}
 EOF
 cat >"$device/agent.properties" <<EOF
 broker.target=$target

@@ -24,37 +24,6 @@ import java.util.regex.Pattern;
 final class AgentHome {
   static final Pattern USER_CODE = Pattern.compile("enter the code: ([B-Z]{4}-[B-Z]{4})");
   private static final Pattern SLOT = Pattern.compile("reassigned to slot (\\d+)");
-  private static final String TEMPLATE = """
-      attributes(generate, CKO_PRIVATE_KEY, *) = {
-        CKA_TOKEN = true
-        CKA_PRIVATE = true
-        CKA_SENSITIVE = true
-        CKA_EXTRACTABLE = false
-        CKA_SIGN = true
-        CKA_DECRYPT = false
-        CKA_UNWRAP = false
-        CKA_DERIVE = false
-      }
-      attributes(generate, CKO_PUBLIC_KEY, *) = {
-        CKA_TOKEN = false
-        CKA_VERIFY = true
-        CKA_ENCRYPT = false
-        CKA_WRAP = false
-      }
-      attributes(generate, CKO_SECRET_KEY, CKK_AES) = {
-        CKA_TOKEN = true
-        CKA_PRIVATE = true
-        CKA_SENSITIVE = true
-        CKA_EXTRACTABLE = false
-        CKA_ENCRYPT = true
-        CKA_DECRYPT = true
-        CKA_SIGN = false
-        CKA_VERIFY = false
-        CKA_WRAP = false
-        CKA_UNWRAP = false
-        CKA_DERIVE = false
-      }
-      """;
 
   final Path dir;
   final Path config;
@@ -110,7 +79,7 @@ final class AgentHome {
         "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so").stream().map(Path::of).filter(Files::isRegularFile)
         .findFirst().orElseThrow();
     Path cfg = hsm.resolve("pkcs11.cfg");
-    Files.writeString(cfg, "name = device\nlibrary = " + library + "\nslot = " + m.group(1) + "\n" + TEMPLATE);
+    Files.writeString(cfg, "name = device\nlibrary = " + library + "\nslot = " + m.group(1) + "\n");
     Path pinFile = hsm.resolve("pin");
     Files.writeString(pinFile, pin);
     Files.setPosixFilePermissions(pinFile, PosixFilePermissions.fromString("rw-------"));

@@ -15,13 +15,14 @@ import java.util.Optional;
 
 /**
  * The device's PKCS#11 token (TPM2-PKCS#11, a secure element, SoftHSM2 in tests) reached through the JDK's
- * SunPKCS11 provider, logged in with the user PIN. The configuration file must carry the key-generation
- * template of the README (sensitive, non-extractable, single-purpose keys).
+ * SunPKCS11 provider, logged in with the user PIN. The configuration file names the token ({@code name},
+ * {@code library}, {@code slot}); when it has no {@code attributes(...)} lines of its own, the agent adds its
+ * key-generation template {@link #ATTRIBUTES} (sensitive, non-extractable, single-purpose keys).
  */
 public final class Pkcs11Device {
   /**
-   * The key-generation template the agent's SunPKCS11 configuration must contain: private keys that are token
-   * objects, sensitive, never extractable and may only sign; AES keys that may only encrypt and decrypt.
+   * The key-generation template the agent uses: private keys that are token objects, sensitive, never extractable
+   * and may only sign; AES keys that may only encrypt and decrypt.
    */
   public static final String ATTRIBUTES = """
       attributes(generate, CKO_PRIVATE_KEY, *) = {
@@ -75,7 +76,8 @@ public final class Pkcs11Device {
     char[] pin = readPin(pinEnv, pinFile);
     Provider provider;
     try {
-      provider = Security.getProvider("SunPKCS11").configure(configFile.toString());
+      // SunPKCS11 takes an inline configuration after "--": the file plus the agent's template when it has none.
+      provider = Security.getProvider("SunPKCS11").configure("--" + withTemplate(readConfig(configFile)));
     } catch (RuntimeException e) {
       throw new AgentException(ExitCodes.KEY, "cannot load the PKCS#11 token configured in " + configFile + ": "
           + rootMessage(e));
@@ -89,6 +91,20 @@ public final class Pkcs11Device {
           + ": " + rootMessage(e) + " (wrong or locked PIN, or no token in the configured slot)");
     } finally {
       Arrays.fill(pin, '\0');
+    }
+  }
+
+  /** {@code config} with {@link #ATTRIBUTES} appended, unless it declares key attributes itself. */
+  static String withTemplate(String config) {
+    return config.contains("attributes(") ? config : config.stripTrailing() + "\n" + ATTRIBUTES;
+  }
+
+  private static String readConfig(Path configFile) {
+    try {
+      return Files.readString(configFile, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new AgentException(ExitCodes.KEY, "cannot read the PKCS#11 configuration " + configFile + ": "
+          + e.getMessage());
     }
   }
 

@@ -1,6 +1,5 @@
 package io.tokenbroker.agent.testing;
 
-import io.tokenbroker.agent.keys.Pkcs11Device;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -58,8 +57,8 @@ public final class SoftHsmForTest {
       throw new IllegalStateException("no slot in softhsm2-util output: " + out);
     }
     Path cfg = dir.resolve("pkcs11.cfg");
-    Files.writeString(cfg, "name = " + label + "\nlibrary = " + LIBRARY + "\nslot = " + m.group(1) + "\n"
-        + Pkcs11Device.ATTRIBUTES);
+    // Only which token: the agent adds its key template itself (Pkcs11Device.withTemplate).
+    Files.writeString(cfg, "name = " + label + "\nlibrary = " + LIBRARY + "\nslot = " + m.group(1) + "\n");
     return new Token(cfg, pin);
   }
 
