@@ -53,6 +53,12 @@ public final class AgentCommand {
   }
 
   public static void main(String[] args) {
+    try {
+      ProductLogLevel.apply(System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("device-agent: error: " + e.getMessage());
+      System.exit(ExitCodes.CONFIG);
+    }
     CommandLine cli = new CommandLine(new AgentCommand());
     cli.setParameterExceptionHandler((ex, a) -> {
       System.err.println("device-agent: error: " + ex.getMessage());
