@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The broker's gRPC server: the product services, the standard health service and server reflection. It
+ * The broker's gRPC server: the product services, the standard health service and server reflection, behind the
+ * {@link RequestIdInterceptor} and the call guard. It
  * takes a {@link ServerBuilder} so that {@code serve} passes a Netty TLS builder and tests an in-process one.
  */
 public final class BrokerServer {
@@ -21,7 +22,10 @@ public final class BrokerServer {
 
   public BrokerServer(ServerBuilder<?> builder, List<ServerServiceDefinition> services, ServerInterceptor guard) {
     services.forEach(builder::addService);
+    // Server-wide interceptors run in reverse order of adding: the request id first, so that the guard's
+    // refusals carry it too.
     builder.intercept(guard);
+    builder.intercept(new RequestIdInterceptor());
     builder.addService(health.getHealthService());
     builder.addService(ProtoReflectionServiceV1.newInstance());
     this.server = builder.build();

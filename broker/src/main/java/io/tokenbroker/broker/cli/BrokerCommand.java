@@ -20,12 +20,6 @@ public final class BrokerCommand implements Runnable {
   }
 
   public static void main(String[] args) {
-    try {
-      ProductLogLevel.apply(System.getenv());
-    } catch (IllegalArgumentException e) {
-      System.err.println("broker: error: " + e.getMessage());
-      System.exit(BrokerFailure.EXIT_CONFIG);
-    }
     System.exit(execute(args));
   }
 

@@ -10,6 +10,7 @@ import io.tokenbroker.broker.BrokerFailure;
 import io.tokenbroker.broker.api.BrokerServer;
 import io.tokenbroker.broker.config.BrokerConfig;
 import io.tokenbroker.broker.config.ConfigKey;
+import io.tokenbroker.broker.logging.BrokerLogging;
 import io.tokenbroker.broker.tls.AnyClientCertificateTrustManager;
 import io.tokenbroker.broker.tls.TlsKeyStores;
 import io.tokenbroker.broker.web.BrokerWebServer;
@@ -49,6 +50,10 @@ final class ServeCommand implements Runnable {
   @Override
   public void run() {
     BrokerConfig config = withConcreteHttpsPort(BrokerConfig.load(home.path()));
+    BrokerLogging.configure(config.logSettings());
+    if (!config.environmentOverrides().isEmpty()) {
+      log.info("settings from the environment: {}", String.join(", ", config.environmentOverrides()));
+    }
     if (insecureDev) {
       requireLoopback(config.grpcHost());
     }

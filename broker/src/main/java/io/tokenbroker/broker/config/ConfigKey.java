@@ -4,7 +4,10 @@ import java.util.Arrays;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-/** Every setting of {@code broker.properties}, with its default (null = no default) and meaning. */
+/**
+ * Every setting of {@code broker.properties}, with its default (null = no default) and meaning. Each can also be
+ * set by the environment variable {@link #environmentVariable()} (see {@link EnvironmentOverrides}).
+ */
 public enum ConfigKey {
   ISSUER("broker.issuer", "https://localhost:8443", "'iss' of every token; the authorization server identifier"),
   EXTERNAL_URL("broker.external-url", null, "base URL of DPoP 'htu' values; defaults to broker.issuer"),
@@ -54,7 +57,12 @@ public enum ConfigKey {
   AUDIT_RETENTION("audit.retention", "P400D",
       "how long audit events are kept before housekeeping deletes them; PT0S keeps them forever"),
   DATABASE_URL("database.url", null, "JDBC URL; default an H2 file under <home>/data with WRITE_DELAY=0"),
-  DATABASE_POOL_SIZE("database.pool-size", "8", "maximum JDBC connections");
+  DATABASE_POOL_SIZE("database.pool-size", "8", "maximum JDBC connections"),
+  LOG_FORMAT("log.format", "text",
+      "text (for people) or json (one JSON object per line, for log collectors); both on standard error"),
+  LOG_LEVEL("log.level", "info", "the broker's log level: error, warn, info, debug or trace"),
+  LOG_AUDIT("log.audit", "true",
+      "also write every committed audit event as one line on the logger tokenbroker.audit (INFO, any level)");
 
   private final String key;
   private final String defaultValue;
@@ -76,6 +84,11 @@ public enum ConfigKey {
 
   public String description() {
     return description;
+  }
+
+  /** {@code TOKENBROKER_} + the key upper-cased, with '.' and '-' as '_': {@code grpc.port} is TOKENBROKER_GRPC_PORT. */
+  public String environmentVariable() {
+    return EnvironmentOverrides.PREFIX + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
   }
 
   static Set<String> names() {

@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -13,6 +14,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Group commit for the grants: units of work submitted by many request threads run one after another on a
@@ -26,12 +28,16 @@ import org.slf4j.LoggerFactory;
  * as without grouping. Batches form naturally: the writer takes whatever is queued, up to {@code maxBatch};
  * there is no waiting for company.
  *
+ * <p>Each unit runs with its caller's MDC (the request id), so its log lines and the audit lines written after
+ * the commit name the request they belong to. A unit rolled back to its savepoint drops its after-commit
+ * actions ({@link Database#afterCommit}) with its writes.
+ *
  * <p>Thread-safety: thread-safe.
  */
 public final class GroupCommitTransactor implements Transactor, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GroupCommitTransactor.class);
 
-  private record Unit<T>(Supplier<T> work, CompletableFuture<T> done) {}
+  private record Unit<T>(Supplier<T> work, CompletableFuture<T> done, Map<String, String> mdc) {}
 
   private final Database database;
   private final int maxBatch;
@@ -55,7 +61,7 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
     if (closed) {
       throw new StoreException("the database is closing", null);
     }
-    Unit<T> unit = new Unit<>(work, new CompletableFuture<>());
+    Unit<T> unit = new Unit<>(work, new CompletableFuture<>(), MDC.getCopyOfContextMap());
     queue.add(unit);
     try {
       return unit.done().get();
@@ -98,14 +104,19 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
         Connection connection = database.currentConnection();
         for (int i = 0; i < batch.size(); i++) {
           Savepoint savepoint = savepoint(connection);
+          int mark = database.afterCommitMark();
+          setMdc(batch.get(i).mdc());
           try {
             values[i] = batch.get(i).work().get();
             connection.releaseSavepoint(savepoint);
           } catch (RuntimeException e) {
             rollbackTo(connection, savepoint);
+            database.discardAfterCommit(mark);
             failures[i] = e;
           } catch (SQLException e) {
             throw new StoreException("savepoint release failed", e);
+          } finally {
+            MDC.clear();
           }
         }
         return null;
@@ -133,10 +144,21 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
   }
 
   private <T> void runAlone(Unit<T> unit) {
+    setMdc(unit.mdc());
     try {
       unit.done().complete(database.inTransaction(unit.work()));
     } catch (RuntimeException | Error e) {
       unit.done().completeExceptionally(e);
+    } finally {
+      MDC.clear();
+    }
+  }
+
+  private static void setMdc(Map<String, String> mdc) {
+    if (mdc == null) {
+      MDC.clear();
+    } else {
+      MDC.setContextMap(mdc);
     }
   }
 

@@ -2,6 +2,7 @@ package io.tokenbroker.broker.store;
 
 import io.tokenbroker.broker.audit.AuditEvent;
 import io.tokenbroker.broker.audit.AuditLog;
+import io.tokenbroker.broker.audit.AuditLogLines;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Instant;
@@ -11,7 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** {@link AuditLog} in {@code audit_events}. Details are stored as {@code key=value} lines. */
+/**
+ * {@link AuditLog} in {@code audit_events}. Details are stored as {@code key=value} lines. Each event also goes to
+ * the log ({@link AuditLogLines}) once its transaction has committed, never when it rolled back.
+ */
 public final class JdbcAuditLog implements AuditLog {
   private final Database db;
 
@@ -37,6 +41,7 @@ public final class JdbcAuditLog implements AuditLog {
         return ps.executeUpdate();
       }
     });
+    db.afterCommit(() -> AuditLogLines.emit(e));
   }
 
   @Override

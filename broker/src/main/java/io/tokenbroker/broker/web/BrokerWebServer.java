@@ -41,7 +41,7 @@ public final class BrokerWebServer {
     connector.setHost(host);
     connector.setPort(port);
     server.addConnector(connector);
-    server.setHandler(routes);
+    server.setHandler(new RequestIdHandler(routes));
   }
 
   public BrokerWebServer start() throws Exception {
