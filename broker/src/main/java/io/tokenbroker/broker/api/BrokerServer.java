@@ -5,10 +5,12 @@ import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,8 +21,15 @@ import java.util.concurrent.TimeUnit;
 public final class BrokerServer {
   private final Server server;
   private final HealthStatusManager health = new HealthStatusManager();
+  private final ExecutorService callExecutor;
 
   public BrokerServer(ServerBuilder<?> builder, List<ServerServiceDefinition> services, ServerInterceptor guard) {
+    this(builder, services, guard, null);
+  }
+
+  private BrokerServer(ServerBuilder<?> builder, List<ServerServiceDefinition> services, ServerInterceptor guard,
+      ExecutorService callExecutor) {
+    this.callExecutor = callExecutor;
     services.forEach(builder::addService);
     // Server-wide interceptors run in reverse order of adding: the request id first, so that the guard's
     // refusals carry it too.
@@ -29,6 +38,16 @@ public final class BrokerServer {
     builder.addService(health.getHealthService());
     builder.addService(ProtoReflectionServiceV1.newInstance());
     this.server = builder.build();
+  }
+
+  /**
+   * A server on {@code builder} (its address and TLS credentials set) with every {@link GrpcServerLimits} applied
+   * and its own call executor, shut down with the server. {@code broker serve} and the tests' TLS server use it.
+   */
+  public static BrokerServer overNetty(NettyServerBuilder builder, List<ServerServiceDefinition> services,
+      ServerInterceptor guard) {
+    ExecutorService executor = GrpcServerLimits.newCallExecutor();
+    return new BrokerServer(GrpcServerLimits.applyTo(builder, executor), services, guard, executor);
   }
 
   public BrokerServer start() throws IOException {
@@ -56,6 +75,9 @@ public final class BrokerServer {
     server.shutdown();
     if (!server.awaitTermination(10, TimeUnit.SECONDS)) {
       server.shutdownNow();
+    }
+    if (callExecutor != null) {
+      callExecutor.shutdownNow();
     }
   }
 }

@@ -37,9 +37,6 @@ import picocli.CommandLine.Option;
     description = "Run the broker: gRPC over TLS, and HTTPS for the JWKS, metadata and the /device page.")
 final class ServeCommand implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
-  /** Bounded inputs: no request of this API needs more. */
-  private static final int MAX_MESSAGE_BYTES = 64 * 1024;
-  private static final int MAX_METADATA_BYTES = 16 * 1024;
 
   @Mixin HomeOption home;
 
@@ -69,7 +66,8 @@ final class ServeCommand implements Runnable {
     try {
       BrokerApplication application = new BrokerApplication(context, Clock.systemUTC());
       app = application;
-      grpc = new BrokerServer(grpcBuilder(config), application.services(), application.callGuard()).start();
+      // Sizes, keepalive, idle and handshake limits and the call executor: GrpcServerLimits.
+      grpc = BrokerServer.overNetty(grpcBuilder(config), application.services(), application.callGuard()).start();
       application.startHsmMonitor(grpc::setServing);
       char[] storePassword = HexFormat.of().formatHex(new SecureRandom().generateSeed(16)).toCharArray();
       KeyStore tlsStore = TlsKeyStores.keyStore(config.tlsCertificate(), config.tlsPrivateKey(), storePassword);
@@ -140,9 +138,7 @@ final class ServeCommand implements Runnable {
     InetSocketAddress address = new InetSocketAddress(config.grpcHost(), config.grpcPort());
     if (insecureDev) {
       log.warn("--insecure-dev: gRPC on {} is PLAINTEXT; tokens and proofs cross it unencrypted", address);
-      return NettyServerBuilder.forAddress(address, InsecureServerCredentials.create())
-          .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-          .maxInboundMetadataSize(MAX_METADATA_BYTES);
+      return NettyServerBuilder.forAddress(address, InsecureServerCredentials.create());
     }
     // Client certificates are optional at the TLS layer and any is accepted there (self-signed device
     // certificates, RFC 8705 §2.2); the operator API and mTLS clients check them by policy after the handshake.
@@ -151,9 +147,7 @@ final class ServeCommand implements Runnable {
         .trustManager(new AnyClientCertificateTrustManager())
         .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL)
         .build();
-    return NettyServerBuilder.forAddress(address, credentials)
-        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-        .maxInboundMetadataSize(MAX_METADATA_BYTES);
+    return NettyServerBuilder.forAddress(address, credentials);
   }
 
   private static void stopQuietly(BrokerServer grpc, BrokerWebServer web, BrokerApplication app,

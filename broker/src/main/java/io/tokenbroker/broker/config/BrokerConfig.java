@@ -108,6 +108,9 @@ public final class BrokerConfig {
     devicePollInterval();
     verificationUri();
     revocationHeartbeatInterval();
+    revocationMaxSubscribers();
+    revocationMaxSubscriberLag();
+    deviceAuthorizationRetention();
     hsmHealthInterval();
     auditRetention();
     webSettings();
@@ -319,6 +322,37 @@ public final class BrokerConfig {
       throw invalid(ConfigKey.REVOCATION_HEARTBEAT_INTERVAL, "must be between 100 ms and 5 min");
     }
     return d;
+  }
+
+  /** How many {@code WatchRevocations} streams are served at a time. */
+  public int revocationMaxSubscribers() {
+    return (int) bounded(ConfigKey.REVOCATION_MAX_SUBSCRIBERS, 1, 100_000);
+  }
+
+  /** How many events a live {@code WatchRevocations} stream may fall behind before it is ended. */
+  public long revocationMaxSubscriberLag() {
+    return bounded(ConfigKey.REVOCATION_MAX_SUBSCRIBER_LAG, 100, 100_000_000);
+  }
+
+  /** How long an expired device authorization is kept before housekeeping deletes it. */
+  public Duration deviceAuthorizationRetention() {
+    Duration d = duration(ConfigKey.DEVICE_AUTHORIZATION_RETENTION);
+    if (d.compareTo(Duration.ofDays(400)) > 0) {
+      throw invalid(ConfigKey.DEVICE_AUTHORIZATION_RETENTION, "must be between PT0S and P400D");
+    }
+    return d;
+  }
+
+  private long bounded(ConfigKey key, long min, long max) {
+    try {
+      long n = Long.parseLong(raw(key));
+      if (n < min || n > max) {
+        throw invalid(key, "must be " + min + "-" + max);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw invalid(key, "must be a number, is '" + raw(key) + "'");
+    }
   }
 
   /** The verification page's session lifetimes and failure limits. */

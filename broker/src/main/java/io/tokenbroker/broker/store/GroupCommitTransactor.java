@@ -32,6 +32,11 @@ import org.slf4j.MDC;
  * the commit name the request they belong to. A unit rolled back to its savepoint drops its after-commit
  * actions ({@link Database#afterCommit}) with its writes.
  *
+ * <p>The queue is bounded: when {@code maxQueued} units are already waiting, a new one is refused at once with
+ * {@link StoreOverloadedException} (the caller answers {@code UNAVAILABLE}, retry later) rather than adding to a
+ * backlog that could only make every waiting caller later. Each waiting unit is a blocked request thread, so in
+ * the running broker the gRPC call pool bounds the queue first; this bound holds whoever the callers are.
+ *
  * <p>Thread-safety: thread-safe.
  */
 public final class GroupCommitTransactor implements Transactor, AutoCloseable {
@@ -41,13 +46,20 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
 
   private final Database database;
   private final int maxBatch;
-  private final BlockingQueue<Unit<?>> queue = new LinkedBlockingQueue<>();
+  private final int maxQueued;
+  private final BlockingQueue<Unit<?>> queue;
   private final Thread writer;
   private volatile boolean closed;
 
-  public GroupCommitTransactor(Database database, int maxBatch) {
+  /**
+   * @param maxBatch units committed together at most
+   * @param maxQueued units waiting at most; more are refused
+   */
+  public GroupCommitTransactor(Database database, int maxBatch, int maxQueued) {
     this.database = database;
     this.maxBatch = maxBatch;
+    this.maxQueued = maxQueued;
+    this.queue = new LinkedBlockingQueue<>(maxQueued);
     this.writer = new Thread(this::loop, "group-commit");
     writer.setDaemon(true);
     writer.start();
@@ -62,7 +74,10 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
       throw new StoreException("the database is closing", null);
     }
     Unit<T> unit = new Unit<>(work, new CompletableFuture<>(), MDC.getCopyOfContextMap());
-    queue.add(unit);
+    if (!queue.offer(unit)) {
+      throw new StoreOverloadedException("the broker is overloaded: " + maxQueued + " requests are already waiting "
+          + "for the database; retry after a short pause");
+    }
     try {
       return unit.done().get();
     } catch (ExecutionException e) {
@@ -78,6 +93,11 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
       Thread.currentThread().interrupt();
       throw new StoreException("interrupted while waiting for the commit", e);
     }
+  }
+
+  /** Units waiting for the writer now. */
+  int waiting() {
+    return queue.size();
   }
 
   private void loop() {

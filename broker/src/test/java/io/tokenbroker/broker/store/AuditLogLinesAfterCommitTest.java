@@ -35,7 +35,7 @@ class AuditLogLinesAfterCommitTest {
   void open() {
     db = Database.open("jdbc:h2:file:" + dir.resolve("audit") + ";WRITE_DELAY=0", 4);
     audit = new JdbcAuditLog(db);
-    grouped = new GroupCommitTransactor(db, 64);
+    grouped = new GroupCommitTransactor(db, 64, 1024);
     log = CapturedLog.start(LogFormat.JSON);
   }
 
