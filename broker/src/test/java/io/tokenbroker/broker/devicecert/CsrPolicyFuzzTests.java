@@ -33,6 +33,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.UnaryOperator;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1EncodableVector;
@@ -139,8 +140,8 @@ class CsrPolicyFuzzTests {
             extensionRequests.get(extensionRequests.size() - 1).add(new Extension(new ASN1ObjectIdentifier(w[1]),
                 Boolean.parseBoolean(w[2]), new DEROctetString(HexFormat.of().parseHex(w[3]))));
           }
-          case "attr" -> attributes.add(new Attribute(new ASN1ObjectIdentifier(w[1]),
-              ASN1Set.getInstance(ASN1Primitive.fromByteArray(HexFormat.of().parseHex(w[2])))));
+          case "attr" -> attributes.add(new Attribute(new ASN1ObjectIdentifier(w[1]), Objects.requireNonNull(
+              ASN1Set.getInstance(ASN1Primitive.fromByteArray(HexFormat.of().parseHex(w[2]))), "no value set")));
           case "flip" -> {
             int offset = Integer.parseInt(w[1]);
             byte mask = (byte) Integer.parseInt(w[2], 16);
