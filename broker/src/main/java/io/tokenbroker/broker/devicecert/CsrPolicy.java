@@ -4,6 +4,7 @@ import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
 import java.security.PublicKey;
 import java.security.Provider;
+import org.bouncycastle.asn1.pkcs.Attribute;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -34,17 +35,23 @@ public final class CsrPolicy {
     if (der.length > MAX_CSR_BYTES) {
       throw invalid("the CSR is larger than " + MAX_CSR_BYTES + " bytes");
     }
-    JcaPKCS10CertificationRequest csr;
-    PublicKey key;
+    PKCS10CertificationRequest parsed;
     try {
-      csr = new JcaPKCS10CertificationRequest(new PKCS10CertificationRequest(der)).setProvider(BOUNCY_CASTLE);
-      key = csr.getPublicKey();
+      parsed = new PKCS10CertificationRequest(der);
     } catch (Exception e) {
       throw invalid("csr_der is not a DER-encoded PKCS#10 request");
     }
-    DeviceKeyPolicy.refusal(key).ifPresent(why -> {
+    // From the ASN.1, before a provider builds (and validates, at a cost that grows with its size) the key.
+    DeviceKeyPolicy.refusal(parsed.getSubjectPublicKeyInfo()).ifPresent(why -> {
       throw invalid(why);
     });
+    JcaPKCS10CertificationRequest csr = new JcaPKCS10CertificationRequest(parsed).setProvider(BOUNCY_CASTLE);
+    PublicKey key;
+    try {
+      key = csr.getPublicKey();
+    } catch (Exception e) {
+      throw invalid("the CSR's public key is not usable");
+    }
     boolean signed;
     try {
       signed = csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(BOUNCY_CASTLE).build(key));
@@ -60,13 +67,20 @@ public final class CsrPolicy {
 
   /** A request for CA powers is refused outright rather than silently downgraded: it is a misconfigured device. */
   private static void refuseCaRequest(PKCS10CertificationRequest csr) {
+    // RFC 2985 §5.4.2: extensionRequest is SINGLE VALUE. A second value would go unread (Bouncy Castle reads the
+    // first), so a CA request in it would pass.
+    Attribute[] requests;
     Extensions requested;
     try {
+      requests = csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest);
+      if (requests.length > 1 || (requests.length == 1 && requests[0].getAttrValues().size() != 1)) {
+        throw invalid("the CSR's extension request is malformed");
+      }
       requested = csr.getRequestedExtensions();
     } catch (RuntimeException e) {
       throw invalid("the CSR's extension request is malformed");
     }
-    if (requested == null && csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest).length > 0) {
+    if (requested == null && requests.length > 0) {
       throw invalid("the CSR's extension request is malformed");
     }
     if (requested == null) {

@@ -23,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The checks RFC 9068 §4 asks of a resource server, on a JWT access token from the broker: {@code typ} is
@@ -113,6 +114,10 @@ public final class AccessTokenValidator {
     if (aud == null || !aud.contains(audience)) {
       throw invalid("the access token is not meant for audience " + audience);
     }
+    // RFC 7519 §4.1.3: StringOrURI values; a null among them would break the principal built from them.
+    if (aud.stream().anyMatch(Objects::isNull)) {
+      throw invalid("the access token's aud must contain only strings");
+    }
     Instant now = clock.instant();
     // RFC 9068 §4: "MUST check that the current time is before the time represented by the exp claim".
     Instant exp = time(claims, "exp");
@@ -138,8 +143,10 @@ public final class AccessTokenValidator {
     String jti = requiredString(claims, "jti");
     String scope = optionalString(claims, "scope");
     String sid = optionalString(claims, "sid");
-    Set<String> scopes = scope == null || scope.isBlank() ? Set.of()
-        : Set.copyOf(Arrays.asList(scope.trim().split(" +")));
+    // RFC 6749 §3.3: scope-tokens separated by spaces, and on spaces only: trim() also strips control characters,
+    // which turned a scope of U+0001 followed by "admin" into "admin".
+    Set<String> scopes = scope == null ? Set.of()
+        : Arrays.stream(scope.split(" ")).filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet());
     return new AccessToken(sub, clientId, scopes, new LinkedHashSet<>(aud), jti, sid, iat, exp, binding(claims));
   }
 

@@ -24,6 +24,7 @@ import io.tokenbroker.verifier.testing.MutableClock;
 import io.tokenbroker.verifier.testing.TestIssuer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -102,6 +103,9 @@ class AccessTokenValidatorTest {
             Map.of("jkt", JKT), NOW).build()), "critical"),
         Arguments.of("another issuer", token(c -> c.issuer("https://evil.example")), "issued"),
         Arguments.of("another audience", token(c -> c.audience("https://other.example")), "audience"),
+        // Found by TokenVerifierFuzzTests' oracle: accepted here, then a NullPointerException in the verifier.
+        Arguments.of("a null among the audiences", token(c -> c.audience(Arrays.asList(TestIssuer.AUDIENCE, null))),
+            "aud must contain only strings"),
         Arguments.of("expired beyond the skew", token(c -> c.expirationTime(Date.from(NOW.minusSeconds(61)))),
             "expired"),
         Arguments.of("no exp", token(c -> c.expirationTime(null)), "exp"),
@@ -118,6 +122,13 @@ class AccessTokenValidatorTest {
         Arguments.of("cnf.jkt not a thumbprint", token(c -> c.claim("cnf", Map.of("jkt", "short"))), "cnf"),
         Arguments.of("not a JWT", "a.b.c", "well-formed"),
         Arguments.of("too long", "a".repeat(AccessTokenValidator.MAX_TOKEN_CHARS + 1), "characters"));
+  }
+
+  @Test
+  void validateSplitsTheScopeOnSpacesOnly() {
+    // RFC 6749 §3.3. A control character is part of the scope-token it touches, not trimmed away into "admin".
+    AccessToken token = validator().validate(token(c -> c.claim("scope", "\u0001admin  firmware:read ")));
+    assertThat(token.scopes()).containsExactlyInAnyOrder("\u0001admin", "firmware:read");
   }
 
   @ParameterizedTest(name = "{0}")
