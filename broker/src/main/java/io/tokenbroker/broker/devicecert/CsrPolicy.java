@@ -4,12 +4,15 @@ import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
 import java.security.PublicKey;
 import java.security.Provider;
+import java.util.Set;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.pkcs.Attribute;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
@@ -24,6 +27,15 @@ public final class CsrPolicy {
   /** certificate_service.proto: "at most 8 KiB". */
   public static final int MAX_CSR_BYTES = 8 * 1024;
   private static final Provider BOUNCY_CASTLE = new BouncyCastleProvider();
+  /**
+   * Self-signature algorithms with a collision-resistant hash (SHA-2). SHA-1 and MD5 signatures are refused: a
+   * proof of possession that can be forged by a collision proves nothing.
+   */
+  private static final Set<ASN1ObjectIdentifier> SIGNATURE_ALGORITHMS = Set.of(
+      X9ObjectIdentifiers.ecdsa_with_SHA256, X9ObjectIdentifiers.ecdsa_with_SHA384,
+      X9ObjectIdentifiers.ecdsa_with_SHA512, PKCSObjectIdentifiers.sha256WithRSAEncryption,
+      PKCSObjectIdentifiers.sha384WithRSAEncryption, PKCSObjectIdentifiers.sha512WithRSAEncryption,
+      PKCSObjectIdentifiers.id_RSASSA_PSS);
 
   private CsrPolicy() {}
 
@@ -45,6 +57,10 @@ public final class CsrPolicy {
     DeviceKeyPolicy.refusal(parsed.getSubjectPublicKeyInfo()).ifPresent(why -> {
       throw invalid(why);
     });
+    if (!SIGNATURE_ALGORITHMS.contains(parsed.getSignatureAlgorithm().getAlgorithm())) {
+      throw invalid("the CSR is signed with an algorithm that is not accepted; sign it with ECDSA or RSA over "
+          + "SHA-256, SHA-384 or SHA-512");
+    }
     JcaPKCS10CertificationRequest csr = new JcaPKCS10CertificationRequest(parsed).setProvider(BOUNCY_CASTLE);
     PublicKey key;
     try {

@@ -53,6 +53,19 @@ class CsrPolicyTest {
   }
 
   @Test
+  void aSelfSignatureOverSha1IsRefusedEvenWhenItVerifies() throws Exception {
+    for (KeyPair pair : new KeyPair[] {TestCertificates.p256(), TestCertificates.rsa(2048)}) {
+      String alg = pair.getPrivate().getAlgorithm().equals("RSA") ? "SHA1withRSA" : "SHA1withECDSA";
+      byte[] csr = new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder(new X500Name("CN=device"),
+          pair.getPublic()).build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder(alg)
+          .build(pair.getPrivate())).getEncoded();
+      assertThat(new org.bouncycastle.pkcs.PKCS10CertificationRequest(csr).isSignatureValid(
+          new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder().build(pair.getPublic()))).isTrue();
+      assertThat(refusal(csr)).contains("algorithm that is not accepted");
+    }
+  }
+
+  @Test
   void aDamagedSignatureIsRefused() {
     assertThat(refusal(TestCertificates.badSignatureCsr(TestCertificates.p256()))).contains("signature");
   }

@@ -41,7 +41,7 @@ import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
  * signature verifies with the JDK's providers, and no extension request anywhere in it asks for CA powers.
  */
 final class IndependentCsrCheck {
-  /** The signature algorithms a device may use, as the JDK names them. */
+  /** The signature algorithms a device may use (SHA-2 only), as the JDK names them. */
   private static final Map<ASN1ObjectIdentifier, String> SIGNATURES = Map.of(
       PKCSObjectIdentifiers.sha256WithRSAEncryption, "SHA256withRSA",
       PKCSObjectIdentifiers.sha384WithRSAEncryption, "SHA384withRSA",
@@ -49,9 +49,7 @@ final class IndependentCsrCheck {
       PKCSObjectIdentifiers.id_RSASSA_PSS, "RSASSA-PSS",
       X9ObjectIdentifiers.ecdsa_with_SHA256, "SHA256withECDSA",
       X9ObjectIdentifiers.ecdsa_with_SHA384, "SHA384withECDSA",
-      X9ObjectIdentifiers.ecdsa_with_SHA512, "SHA512withECDSA",
-      PKCSObjectIdentifiers.sha1WithRSAEncryption, "SHA1withRSA",
-      X9ObjectIdentifiers.ecdsa_with_SHA1, "SHA1withECDSA");
+      X9ObjectIdentifiers.ecdsa_with_SHA512, "SHA512withECDSA");
 
   private IndependentCsrCheck() {}
 
