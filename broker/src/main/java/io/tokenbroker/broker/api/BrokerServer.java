@@ -20,8 +20,21 @@ public final class BrokerServer {
   private final HealthStatusManager health = new HealthStatusManager();
 
   public BrokerServer(ServerBuilder<?> builder, List<ServerServiceDefinition> services, ServerInterceptor guard) {
+    this(builder, services, guard, null);
+  }
+
+  /**
+   * @param metrics counts every call (the product's, health and reflection alike), including those the guard
+   *     refuses; null for none
+   */
+  public BrokerServer(ServerBuilder<?> builder, List<ServerServiceDefinition> services, ServerInterceptor guard,
+      ServerInterceptor metrics) {
     services.forEach(builder::addService);
     builder.intercept(guard);
+    if (metrics != null) {
+      // Interceptors added later run first: the metrics see the call before the guard can refuse it.
+      builder.intercept(metrics);
+    }
     builder.addService(health.getHealthService());
     builder.addService(ProtoReflectionServiceV1.newInstance());
     this.server = builder.build();
@@ -34,8 +47,8 @@ public final class BrokerServer {
   }
 
   /**
-   * What the standard gRPC health service answers for every service: SERVING, or NOT_SERVING while a dependency
-   * (the HSM) is unusable. Load balancers and the agent's retry logic read it.
+   * What the standard gRPC health service answers for every service: SERVING, or NOT_SERVING while the broker
+   * is not ready (the HSM, the database or the active signing key; see {@code ReadinessMonitor}). Load balancers and the agent's retry logic read it.
    */
   public void setServing(boolean serving) {
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES,

@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +37,8 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
   private final Duration heartbeatInterval;
   private final ScheduledExecutorService executor;
   private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+  /** The newest cursor of the log this feed has read: what subscribers are measured against. */
+  private final AtomicLong latestSeen = new AtomicLong();
 
   public RevocationFeed(RevocationLog revocations, Clock clock, Duration heartbeatInterval) {
     this.revocations = revocations;
@@ -66,7 +69,7 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
   private void heartbeat() {
     long latest;
     try {
-      latest = revocations.latestCursor();
+      latest = seen(revocations.latestCursor());
     } catch (RuntimeException e) {
       log.warn("revocation feed cannot read the log: {}", e.getClass().getSimpleName());
       return;
@@ -76,6 +79,29 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
     }
   }
 
+  private long seen(long latest) {
+    latestSeen.accumulateAndGet(latest, Math::max);
+    return latest;
+  }
+
+  /** Live streams (past their snapshot or resume). */
+  public int subscriberCount() {
+    return subscribers.size();
+  }
+
+  /** How many cursor positions the furthest-behind live stream has not been sent yet (0 when all are current). */
+  public long maxLagEvents() {
+    long latest = latestSeen.get();
+    return subscribers.stream().mapToLong(s -> Math.max(0, latest - s.cursor)).max().orElse(0);
+  }
+
+  /** For how long the furthest-behind live stream has had events waiting for it, in seconds (0 when none has). */
+  public double maxLagSeconds() {
+    long now = System.nanoTime();
+    return subscribers.stream().mapToLong(s -> s.behindSince == Subscriber.CURRENT ? 0 : now - s.behindSince)
+        .max().orElse(0) / 1e9;
+  }
+
   @Override
   public void close() {
     executor.shutdownNow();
@@ -83,8 +109,12 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
   }
 
   private final class Subscriber {
+    static final long CURRENT = Long.MIN_VALUE;
     private final ServerCallStreamObserver<WatchRevocationsResponse> observer;
-    private long cursor;
+    /** Written under this subscriber's lock; read without it by the lag gauges. */
+    private volatile long cursor;
+    /** System.nanoTime() since when this stream has had unsent events, or CURRENT. */
+    private volatile long behindSince = CURRENT;
     private boolean live;
     private boolean ended;
 
@@ -95,7 +125,7 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
 
     synchronized void start(boolean snapshot) {
       try {
-        long latest = revocations.latestCursor();
+        long latest = seen(revocations.latestCursor());
         if (snapshot) {
           // Only revocations whose tokens may still be alive; then the stream goes on from the latest cursor.
           List<RevocationEvent> page;
@@ -115,6 +145,7 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
             .setCursor(Long.toString(cursor)).setServerTime(Protos.timestamp(clock.instant()))
             .setFullSnapshot(snapshot)).build());
         live = true;
+        track(latest);
         subscribers.add(this);
         drain();
       } catch (RuntimeException e) {
@@ -142,7 +173,8 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
         return;
       }
       try {
-        long latest = revocations.latestCursor();
+        long latest = seen(revocations.latestCursor());
+        track(latest);
         if (latest - cursor > MAX_LAG) {
           end(Status.ABORTED.withDescription("subscriber fell too far behind; reconnect with an empty cursor to "
               + "resync from a snapshot"));
@@ -158,12 +190,25 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
             cursor = e.cursor();
           }
         }
+        track(latest);
       } catch (RuntimeException e) {
         end(Status.UNAVAILABLE.withDescription("the revocation stream failed; reconnect with your last cursor"));
       }
     }
 
+    /** Starts or stops the lag clock: behind while the log holds events past this stream's cursor. */
+    private void track(long latest) {
+      if (cursor >= latest) {
+        behindSince = CURRENT;
+      } else if (behindSince == CURRENT) {
+        behindSince = System.nanoTime();
+      }
+    }
+
     synchronized void heartbeat(long latest) {
+      if (live && !ended) {
+        track(latest);
+      }
       if (!live || ended || !observer.isReady()) {
         return;
       }

@@ -12,6 +12,7 @@ final class Unary {
     try {
       response = handler.get();
     } catch (RuntimeException e) {
+      errors.recordRefusal(e);
       observer.onError(errors.toStatus(e));
       return;
     }

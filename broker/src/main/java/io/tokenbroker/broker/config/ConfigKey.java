@@ -54,7 +54,16 @@ public enum ConfigKey {
   AUDIT_RETENTION("audit.retention", "P400D",
       "how long audit events are kept before housekeeping deletes them; PT0S keeps them forever"),
   DATABASE_URL("database.url", null, "JDBC URL; default an H2 file under <home>/data with WRITE_DELAY=0"),
-  DATABASE_POOL_SIZE("database.pool-size", "8", "maximum JDBC connections");
+  DATABASE_POOL_SIZE("database.pool-size", "8", "maximum JDBC connections"),
+  OPS_ENABLED("ops.enabled", "true",
+      "serve /metrics, /healthz and /readyz on the operations listener (false = no listener)"),
+  OPS_HOST("ops.host", "127.0.0.1",
+      "address the operations listener binds; plain HTTP, so keep it on loopback or a private network"),
+  OPS_PORT("ops.port", "9464", "operations listener port (0 = any free port)"),
+  HEALTH_CHECK_INTERVAL("health.check-interval", "PT5S",
+      "how often readiness (/readyz and gRPC health) checks the database and the active signing key"),
+  METRICS_DEVICE_COUNT_MAX_AGE("metrics.device-count-max-age", "PT1M",
+      "how old the devices-by-state gauge may be before a scrape has it recounted in the background");
 
   private final String key;
   private final String defaultValue;
