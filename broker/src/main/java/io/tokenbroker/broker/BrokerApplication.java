@@ -2,9 +2,9 @@ package io.tokenbroker.broker;
 
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
-import io.grpc.ServerServiceDefinition;
 import io.tokenbroker.broker.api.AdminServiceImpl;
 import io.tokenbroker.broker.api.CallGuardInterceptor;
 import io.tokenbroker.broker.api.CertificateServiceImpl;

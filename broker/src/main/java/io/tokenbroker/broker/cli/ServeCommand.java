@@ -36,7 +36,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code broker serve}: runs the gRPC and HTTPS listeners until stopped. */
+/** {@code broker serve}: runs the gRPC, HTTPS and operations listeners until stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = "Run the broker: gRPC over TLS, HTTPS for the JWKS, metadata and the /device page, and plain "
         + "HTTP on loopback for /metrics, /healthz and /readyz.")

@@ -24,6 +24,7 @@ public final class HsmHealthMonitor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HsmHealthMonitor.class);
   /** A check still running after this long counts as a failure: a usable HSM signs in milliseconds. */
   public static final Duration HANG_LIMIT = Duration.ofSeconds(5);
+  private static final long NOT_CHECKING = Long.MIN_VALUE;
 
   private final Pkcs11Token token;
   private final Runnable probe;
@@ -36,7 +37,6 @@ public final class HsmHealthMonitor implements AutoCloseable {
   });
   private final AtomicBoolean checkQueued = new AtomicBoolean();
   private volatile boolean usable = true;
-  private static final long NOT_CHECKING = Long.MIN_VALUE;
   /** System.nanoTime() when the running check began, or NOT_CHECKING. */
   private volatile long checkStartedAt = NOT_CHECKING;
 
