@@ -134,11 +134,16 @@ public final class BrokerApplication implements AutoCloseable {
         new AccessTokenSigner(() -> context.keys().activeKey()));
     refreshTokens = new JdbcRefreshTokenStore(db);
     revocationLog = new JdbcRevocationLog(db);
-    feed = new RevocationFeed(revocationLog, clock, config.revocationHeartbeatInterval());
+    DpopRejectionMetrics dpopRejections = new DpopRejectionMetrics(metrics);
+    errors = new GrpcErrors(config.issuer().toString(), nonces == null ? null : nonces::issue,
+        dpopRejections::record);
+    feed = new RevocationFeed(revocationLog, clock, config.revocationHeartbeatInterval(),
+        config.revocationMaxSubscribers(), config.revocationMaxSubscriberLag(), errors);
     RevocationStreamMetrics.bind(metrics, feed);
     deviceStates = new DeviceStateGauge(metrics, devices::countByState, config.deviceCountMaxAge());
     // Grants commit in groups: one H2 commit per group instead of per grant (DESIGN.md: state).
-    grantTransactions = new GroupCommitTransactor(db, 64);
+    // Bounded: beyond 1,024 waiting grants (far more than the gRPC call threads) new ones are refused UNAVAILABLE.
+    grantTransactions = new GroupCommitTransactor(db, 64, 1024);
     issuedCertificates = new JdbcDeviceCertificateStore(db);
     PresentedCertificates presented = new PresentedCertificates(context.deviceCa(), issuedCertificates,
         revocationLog);
@@ -153,9 +158,6 @@ public final class BrokerApplication implements AutoCloseable {
     introspection = new Introspection(reader, devices, revocationLog, db, clock);
     tokenRevocation = new TokenRevocation(replay, proofs.replayRetention(), refreshTokens, reader, revocationLog,
         audit, db, feed, clock);
-    DpopRejectionMetrics dpopRejections = new DpopRejectionMetrics(metrics);
-    errors = new GrpcErrors(config.issuer().toString(), nonces == null ? null : nonces::issue,
-        dpopRejections::record);
     // The verification page's owners, sessions and failure limits (RFC 8628 §5.1); limits are per process.
     BrokerConfig.WebSettings web = config.webSettings();
     JdbcOwnerStore ownerStore = new JdbcOwnerStore(db);
@@ -267,9 +269,9 @@ public final class BrokerApplication implements AutoCloseable {
   }
 
   /**
-   * Periodic housekeeping: key lifecycle, expired DPoP replay records, device authorizations a day after they
-   * expired (their codes can no longer be redeemed; the audit log keeps what happened), and audit events older
-   * than {@code audit.retention}.
+   * Periodic housekeeping: key lifecycle, expired DPoP replay records, device authorizations
+   * {@code device.authorization-retention} after they expired (their codes can no longer be redeemed; the audit
+   * log keeps what happened), ended owner sessions, and audit events older than {@code audit.retention}.
    */
   public void maintain() {
     try {
@@ -279,7 +281,8 @@ public final class BrokerApplication implements AutoCloseable {
     }
     try {
       int purged = replay.purgeExpired(clock.instant());
-      int authorizationsPurged = authorizations.purgeExpired(clock.instant().minus(java.time.Duration.ofDays(1)));
+      int authorizationsPurged = authorizations.purgeExpired(
+          clock.instant().minus(context.config().deviceAuthorizationRetention()));
       int sessionsPurged = ownerSessions.purgeExpired();
       if (purged + authorizationsPurged + sessionsPurged > 0) {
         log.debug("purged {} DPoP replay records, {} device authorizations and {} owner sessions", purged,

@@ -60,6 +60,14 @@ final class AgentHome {
     return a;
   }
 
+  /** Sets {@code key} in the agent's configuration file, replacing its current value if it has one. */
+  void set(String key, String value) throws Exception {
+    List<String> lines = new ArrayList<>(Files.readAllLines(config).stream()
+        .filter(l -> !l.startsWith(key + "=")).toList());
+    lines.add(key + "=" + value);
+    Files.write(config, lines);
+  }
+
   private Path createToken() throws Exception {
     Path hsm = dir.resolve("hsm");
     Path tokens = hsm.resolve("tokens");

@@ -116,6 +116,15 @@ final class Proc implements AutoCloseable {
         .findFirst().map(ProcessHandle::pid).orElse(process.pid());
   }
 
+  /**
+   * SIGKILL, as a power cut: {@link Process#destroyForcibly()} sends SIGKILL on Linux, and the exit status is then
+   * 137 (128 + 9), which callers assert to be sure the process died of the signal and not by itself.
+   */
+  int kill() throws InterruptedException {
+    process.destroyForcibly();
+    return waitFor(Duration.ofSeconds(30));
+  }
+
   /** SIGTERM, as an init system stops a service. */
   int stop() throws InterruptedException {
     process.destroy();

@@ -18,7 +18,8 @@ import javax.net.ssl.SSLSession;
 /**
  * The broker's interceptor, in a fixed order: (1) the {@code dpop} metadata values (bounded in size by the
  * transport's metadata limit; the grant validates them), (2) the TLS peer certificate, (3) authorization by {@link AccessPolicy} (default deny, operator calls need an operator
- * certificate). What it learns goes into {@link RequestContext}.
+ * certificate). What it learns goes into {@link RequestContext}. It runs right after {@link RequestIdInterceptor},
+ * so its refusals carry the request id.
  */
 public final class CallGuardInterceptor implements ServerInterceptor {
   static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);

@@ -10,6 +10,7 @@ import io.tokenbroker.broker.keys.KeyOperationException;
 import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
 import io.tokenbroker.broker.store.StoreException;
+import io.tokenbroker.broker.store.StoreOverloadedException;
 import io.tokenbroker.proto.v1.ErrorReason;
 import io.tokenbroker.proto.v1.ErrorReasonProto;
 import java.util.function.Consumer;
@@ -85,6 +86,11 @@ public final class GrpcErrors {
     if (failure instanceof KeyOperationException) {
       log.error("HSM operation failed: {}", failure.getMessage());
       return toStatus(OAuthError.TEMPORARILY_UNAVAILABLE, "the signing service is temporarily unavailable");
+    }
+    if (failure instanceof StoreOverloadedException) {
+      // Not an error of the broker, and one log line per refused request would add to the overload.
+      log.debug("refused: {}", failure.getMessage());
+      return toStatus(OAuthError.TEMPORARILY_UNAVAILABLE, failure.getMessage());
     }
     if (failure instanceof StoreException) {
       log.error("database operation failed: {}", failure.getClass().getSimpleName());

@@ -12,6 +12,7 @@ import io.tokenbroker.broker.BrokerFailure;
 import io.tokenbroker.broker.api.BrokerServer;
 import io.tokenbroker.broker.config.BrokerConfig;
 import io.tokenbroker.broker.config.ConfigKey;
+import io.tokenbroker.broker.logging.BrokerLogging;
 import io.tokenbroker.broker.ops.OperationsRoutes;
 import io.tokenbroker.broker.ops.OperationsServer;
 import io.tokenbroker.broker.ops.ReadinessMonitor;
@@ -42,9 +43,6 @@ import picocli.CommandLine.Option;
         + "HTTP on loopback for /metrics, /healthz and /readyz.")
 final class ServeCommand implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
-  /** Bounded inputs: no request of this API needs more. */
-  private static final int MAX_MESSAGE_BYTES = 64 * 1024;
-  private static final int MAX_METADATA_BYTES = 16 * 1024;
 
   @Mixin HomeOption home;
 
@@ -55,6 +53,10 @@ final class ServeCommand implements Runnable {
   @Override
   public void run() {
     BrokerConfig config = withConcreteHttpsPort(BrokerConfig.load(home.path()));
+    BrokerLogging.configure(config.logSettings());
+    if (!config.environmentOverrides().isEmpty()) {
+      log.info("settings from the environment: {}", String.join(", ", config.environmentOverrides()));
+    }
     if (insecureDev) {
       requireLoopback(config.grpcHost());
     }
@@ -72,7 +74,8 @@ final class ServeCommand implements Runnable {
     try {
       BrokerApplication application = new BrokerApplication(context, Clock.systemUTC());
       app = application;
-      grpc = new BrokerServer(grpcBuilder(config), application.services(), application.callGuard(),
+      // Sizes, keepalive, idle and handshake limits and the call executor: GrpcServerLimits.
+      grpc = BrokerServer.overNetty(grpcBuilder(config), application.services(), application.callGuard(),
           application.grpcMetrics()).start();
       ReadinessMonitor readiness = application.startHealthMonitoring(grpc::setServing);
       if (config.opsEnabled()) {
@@ -150,9 +153,7 @@ final class ServeCommand implements Runnable {
     InetSocketAddress address = new InetSocketAddress(config.grpcHost(), config.grpcPort());
     if (insecureDev) {
       log.warn("--insecure-dev: gRPC on {} is PLAINTEXT; tokens and proofs cross it unencrypted", address);
-      return NettyServerBuilder.forAddress(address, InsecureServerCredentials.create())
-          .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-          .maxInboundMetadataSize(MAX_METADATA_BYTES);
+      return NettyServerBuilder.forAddress(address, InsecureServerCredentials.create());
     }
     // Client certificates are optional at the TLS layer and any is accepted there (self-signed device
     // certificates, RFC 8705 §2.2); the operator API and mTLS clients check them by policy after the handshake.
@@ -161,9 +162,7 @@ final class ServeCommand implements Runnable {
         .trustManager(new AnyClientCertificateTrustManager())
         .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL)
         .build();
-    return NettyServerBuilder.forAddress(address, credentials)
-        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-        .maxInboundMetadataSize(MAX_METADATA_BYTES);
+    return NettyServerBuilder.forAddress(address, credentials);
   }
 
   private static void stopQuietly(BrokerServer grpc, BrokerWebServer web, OperationsServer ops,

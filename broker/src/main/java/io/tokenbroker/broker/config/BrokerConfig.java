@@ -3,6 +3,8 @@ package io.tokenbroker.broker.config;
 import io.tokenbroker.broker.BrokerFailure;
 import io.tokenbroker.broker.keys.KeyLifecycleSettings;
 import io.tokenbroker.broker.keys.SigningAlgorithm;
+import io.tokenbroker.broker.logging.LogFormat;
+import io.tokenbroker.broker.logging.LogSettings;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.URI;
@@ -12,16 +14,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The broker's configuration, read from {@code <home>/broker.properties}. Relative paths are resolved against
- * the home directory. Unknown keys are an error, because a misspelt security setting must not be ignored.
- * Secrets (the HSM PIN) are never in this file: it names the file or environment variable that holds them.
+ * The broker's configuration, read from {@code <home>/broker.properties} and the environment: every setting can
+ * also come from its variable {@code TOKENBROKER_<KEY>}, which wins over the file ({@link EnvironmentOverrides}).
+ * Relative paths are resolved against the home directory. Unknown keys (and unknown {@code TOKENBROKER_}
+ * variables that look like settings) are an error, because a misspelt security setting must not be ignored.
+ * Secrets (the HSM PIN) are never in the file: it names the file or environment variable that holds them.
  *
  * <p>Every key, its default and meaning is listed in {@link ConfigKey} and in the README.
  */
@@ -30,10 +36,13 @@ public final class BrokerConfig {
 
   private final Path home;
   private final Properties values;
+  /** The settings whose value came from the environment: error messages name the variable, not the file. */
+  private final Set<ConfigKey> fromEnvironment;
 
-  private BrokerConfig(Path home, Properties values) {
+  private BrokerConfig(Path home, Properties values, Set<ConfigKey> fromEnvironment) {
     this.home = home;
     this.values = values;
+    this.fromEnvironment = Set.copyOf(fromEnvironment);
   }
 
   /** This configuration with one setting replaced, validated like the file (e.g. a port chosen at start-up). */
@@ -41,13 +50,20 @@ public final class BrokerConfig {
     Properties copy = new Properties();
     copy.putAll(values);
     copy.setProperty(key.key(), value);
-    BrokerConfig changed = new BrokerConfig(home, copy);
+    Set<ConfigKey> env = new TreeSet<>(fromEnvironment);
+    env.remove(key);
+    BrokerConfig changed = new BrokerConfig(home, copy, env);
     changed.validate();
     return changed;
   }
 
-  /** Loads and validates {@code <home>/broker.properties}. */
+  /** Loads and validates {@code <home>/broker.properties} with this process's environment. */
   public static BrokerConfig load(Path home) {
+    return load(home, System.getenv());
+  }
+
+  /** Loads and validates {@code <home>/broker.properties}, then the overrides in {@code env}. */
+  public static BrokerConfig load(Path home, Map<String, String> env) {
     Path file = home.resolve(FILE_NAME);
     if (!Files.isRegularFile(file)) {
       throw new BrokerFailure(BrokerFailure.EXIT_CONFIG, "no " + FILE_NAME + " in " + home
@@ -65,9 +81,17 @@ public final class BrokerConfig {
       throw new BrokerFailure(BrokerFailure.EXIT_CONFIG, file + ": unknown setting(s) " + unknown
           + "; see the configuration reference in README.md");
     }
-    BrokerConfig config = new BrokerConfig(home.toAbsolutePath().normalize(), p);
+    Map<ConfigKey, String> overrides = EnvironmentOverrides.read(env);
+    overrides.forEach((key, value) -> p.setProperty(key.key(), value));
+    BrokerConfig config = new BrokerConfig(home.toAbsolutePath().normalize(), p, overrides.keySet());
+    EnvironmentOverrides.refuseUnknown(env, config.pinEnv());
     config.validate();
     return config;
+  }
+
+  /** The environment variables that set settings, sorted (names only: values may be secrets). */
+  public List<String> environmentOverrides() {
+    return fromEnvironment.stream().map(ConfigKey::environmentVariable).sorted().toList();
   }
 
   private void validate() {
@@ -84,6 +108,9 @@ public final class BrokerConfig {
     devicePollInterval();
     verificationUri();
     revocationHeartbeatInterval();
+    revocationMaxSubscribers();
+    revocationMaxSubscriberLag();
+    deviceAuthorizationRetention();
     hsmHealthInterval();
     auditRetention();
     webSettings();
@@ -91,6 +118,7 @@ public final class BrokerConfig {
     opsPort();
     healthCheckInterval();
     deviceCountMaxAge();
+    logSettings();
   }
 
   public Path home() {
@@ -103,8 +131,9 @@ public final class BrokerConfig {
   }
 
   private BrokerFailure invalid(ConfigKey key, String why) {
-    return new BrokerFailure(BrokerFailure.EXIT_CONFIG,
-        home.resolve(FILE_NAME) + ": '" + key.key() + "' " + why);
+    String source = fromEnvironment.contains(key) ? "environment variable " + key.environmentVariable()
+        : home.resolve(FILE_NAME).toString();
+    return new BrokerFailure(BrokerFailure.EXIT_CONFIG, source + ": '" + key.key() + "' " + why);
   }
 
   private Path path(ConfigKey key) {
@@ -299,6 +328,37 @@ public final class BrokerConfig {
     return d;
   }
 
+  /** How many {@code WatchRevocations} streams are served at a time. */
+  public int revocationMaxSubscribers() {
+    return (int) bounded(ConfigKey.REVOCATION_MAX_SUBSCRIBERS, 1, 100_000);
+  }
+
+  /** How many events a live {@code WatchRevocations} stream may fall behind before it is ended. */
+  public long revocationMaxSubscriberLag() {
+    return bounded(ConfigKey.REVOCATION_MAX_SUBSCRIBER_LAG, 100, 100_000_000);
+  }
+
+  /** How long an expired device authorization is kept before housekeeping deletes it. */
+  public Duration deviceAuthorizationRetention() {
+    Duration d = duration(ConfigKey.DEVICE_AUTHORIZATION_RETENTION);
+    if (d.compareTo(Duration.ofDays(400)) > 0) {
+      throw invalid(ConfigKey.DEVICE_AUTHORIZATION_RETENTION, "must be between PT0S and P400D");
+    }
+    return d;
+  }
+
+  private long bounded(ConfigKey key, long min, long max) {
+    try {
+      long n = Long.parseLong(raw(key));
+      if (n < min || n > max) {
+        throw invalid(key, "must be " + min + "-" + max);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw invalid(key, "must be a number, is '" + raw(key) + "'");
+    }
+  }
+
   /** The verification page's session lifetimes and failure limits. */
   public WebSettings webSettings() {
     Duration idle = duration(ConfigKey.WEB_SESSION_IDLE_TIMEOUT);
@@ -365,6 +425,27 @@ public final class BrokerConfig {
       throw invalid(ConfigKey.METRICS_DEVICE_COUNT_MAX_AGE, "must be between PT1S and PT1H");
     }
     return d;
+  }
+
+  /** How {@code serve} logs: {@code log.format}, {@code log.level}, {@code log.audit}. */
+  public LogSettings logSettings() {
+    LogFormat format;
+    try {
+      format = LogFormat.parse(raw(ConfigKey.LOG_FORMAT));
+    } catch (IllegalArgumentException e) {
+      throw invalid(ConfigKey.LOG_FORMAT, e.getMessage());
+    }
+    org.slf4j.event.Level level;
+    try {
+      level = LogSettings.parseLevel(raw(ConfigKey.LOG_LEVEL));
+    } catch (IllegalArgumentException e) {
+      throw invalid(ConfigKey.LOG_LEVEL, e.getMessage());
+    }
+    String audit = raw(ConfigKey.LOG_AUDIT);
+    if (!audit.equals("true") && !audit.equals("false")) {
+      throw invalid(ConfigKey.LOG_AUDIT, "must be true or false");
+    }
+    return new LogSettings(format, level, Boolean.parseBoolean(audit));
   }
 
   public String databaseUrl() {

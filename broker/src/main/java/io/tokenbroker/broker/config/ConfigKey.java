@@ -4,7 +4,10 @@ import java.util.Arrays;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-/** Every setting of {@code broker.properties}, with its default (null = no default) and meaning. */
+/**
+ * Every setting of {@code broker.properties}, with its default (null = no default) and meaning. Each can also be
+ * set by the environment variable {@link #environmentVariable()} (see {@link EnvironmentOverrides}).
+ */
 public enum ConfigKey {
   ISSUER("broker.issuer", "https://localhost:8443", "'iss' of every token; the authorization server identifier"),
   EXTERNAL_URL("broker.external-url", null, "base URL of DPoP 'htu' values; defaults to broker.issuer"),
@@ -51,6 +54,12 @@ public enum ConfigKey {
       "failed sign-ins allowed per owner account in the window"),
   REVOCATION_HEARTBEAT_INTERVAL("revocation.heartbeat-interval", "PT15S",
       "how often WatchRevocations streams send a heartbeat (verifiers measure staleness by it)"),
+  REVOCATION_MAX_SUBSCRIBERS("revocation.max-subscribers", "1000",
+      "WatchRevocations streams served at a time; more are refused with RESOURCE_EXHAUSTED"),
+  REVOCATION_MAX_SUBSCRIBER_LAG("revocation.max-subscriber-lag", "10000",
+      "events a live WatchRevocations stream may fall behind before it is ended (it resumes from its cursor)"),
+  DEVICE_AUTHORIZATION_RETENTION("device.authorization-retention", "P1D",
+      "how long housekeeping keeps a device authorization after it expired (late polls get expired_token)"),
   AUDIT_RETENTION("audit.retention", "P400D",
       "how long audit events are kept before housekeeping deletes them; PT0S keeps them forever"),
   DATABASE_URL("database.url", null, "JDBC URL; default an H2 file under <home>/data with WRITE_DELAY=0"),
@@ -63,7 +72,12 @@ public enum ConfigKey {
   HEALTH_CHECK_INTERVAL("health.check-interval", "PT5S",
       "how often readiness (/readyz and gRPC health) checks the database and the active signing key"),
   METRICS_DEVICE_COUNT_MAX_AGE("metrics.device-count-max-age", "PT1M",
-      "how old the devices-by-state gauge may be before a scrape has it recounted in the background");
+      "how old the devices-by-state gauge may be before a scrape has it recounted in the background"),
+  LOG_FORMAT("log.format", "text",
+      "text (for people) or json (one JSON object per line, for log collectors); both on standard error"),
+  LOG_LEVEL("log.level", "info", "the broker's log level: error, warn, info, debug or trace"),
+  LOG_AUDIT("log.audit", "true",
+      "also write every committed audit event as one line on the logger tokenbroker.audit (INFO, any level)");
 
   private final String key;
   private final String defaultValue;
@@ -85,6 +99,11 @@ public enum ConfigKey {
 
   public String description() {
     return description;
+  }
+
+  /** {@code TOKENBROKER_} + the key upper-cased, with '.' and '-' as '_': {@code grpc.port} is TOKENBROKER_GRPC_PORT. */
+  public String environmentVariable() {
+    return EnvironmentOverrides.PREFIX + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
   }
 
   static Set<String> names() {

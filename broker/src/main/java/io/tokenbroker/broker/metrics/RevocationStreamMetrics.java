@@ -15,14 +15,14 @@ public final class RevocationStreamMetrics {
 
   public static void bind(MeterRegistry registry, RevocationFeed feed) {
     Gauge.builder("tokenbroker.revocation.subscribers", feed, RevocationFeed::subscriberCount)
-        .description("Live WatchRevocations streams")
+        .description("Open WatchRevocations streams (catching up or live)")
         .strongReference(true)
         .register(registry);
-    Gauge.builder("tokenbroker.revocation.lag.events", feed, RevocationFeed::maxLagEvents)
+    Gauge.builder("tokenbroker.revocation.lag.events", feed, RevocationFeed::lag)
         .description("Revocation events not yet sent to the furthest-behind live stream")
         .strongReference(true)
         .register(registry);
-    Gauge.builder("tokenbroker.revocation.lag", feed, RevocationFeed::maxLagSeconds)
+    Gauge.builder("tokenbroker.revocation.lag", feed, RevocationFeed::lagSeconds)
         .description("How long the furthest-behind live stream has had revocation events waiting for it")
         .baseUnit("seconds")
         .strongReference(true)

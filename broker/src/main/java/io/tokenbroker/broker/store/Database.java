@@ -3,17 +3,23 @@ package io.tokenbroker.broker.store;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.SQLExceptionOverride;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.tokenbroker.broker.BrokerFailure;
 import io.tokenbroker.broker.Transactor;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The broker's database: a HikariCP pool over JDBC (H2 in a file by default), its schema brought up to date by
@@ -22,9 +28,13 @@ import org.flywaydb.core.api.FlywayException;
  * <p>Thread-safety: thread-safe.
  */
 public final class Database implements AutoCloseable, Transactor {
+  private static final Logger log = LoggerFactory.getLogger(Database.class);
+
   private final HikariDataSource dataSource;
   /** The connection of the transaction this thread is in, if any; store calls join it. */
   private final ThreadLocal<Connection> current = new ThreadLocal<>();
+  /** What runs once that transaction has committed (and never if it rolls back). */
+  private final ThreadLocal<List<Runnable>> afterCommit = new ThreadLocal<>();
 
   private Database(HikariDataSource dataSource) {
     this.dataSource = dataSource;
@@ -129,20 +139,81 @@ public final class Database implements AutoCloseable, Transactor {
     if (current.get() != null) {
       return work.get();
     }
+    T result;
+    List<Runnable> committed;
     try (Connection connection = dataSource.getConnection()) {
       current.set(connection);
+      afterCommit.set(new ArrayList<>());
       try {
-        T result = work.get();
+        result = work.get();
         connection.commit();
-        return result;
+        committed = afterCommit.get();
       } catch (RuntimeException | Error e) {
         rollbackQuietly(connection, e);
         throw e;
       } finally {
         current.remove();
+        afterCommit.remove();
       }
     } catch (SQLException e) {
       throw new StoreException("database operation failed: " + e.getMessage(), e);
+    }
+    // Outside the transaction: an action that uses the database starts a transaction of its own.
+    committed.forEach(Database::runQuietly);
+    return result;
+  }
+
+  /**
+   * Runs {@code action} once the transaction open on this thread has committed, on the thread that commits it,
+   * with this thread's MDC (the request id) as it is now; never if the transaction rolls back. Outside a
+   * transaction it runs at once. A failing action is logged and does not affect the committed transaction.
+   */
+  public void afterCommit(Runnable action) {
+    Map<String, String> mdc = MDC.getCopyOfContextMap();
+    Runnable withMdc = () -> {
+      Map<String, String> previous = MDC.getCopyOfContextMap();
+      setMdc(mdc);
+      try {
+        action.run();
+      } finally {
+        setMdc(previous);
+      }
+    };
+    List<Runnable> pending = afterCommit.get();
+    if (pending == null) {
+      runQuietly(withMdc);
+    } else {
+      pending.add(withMdc);
+    }
+  }
+
+  /** How many after-commit actions this thread's transaction holds: a mark for {@link #discardAfterCommit}. */
+  int afterCommitMark() {
+    List<Runnable> pending = afterCommit.get();
+    return pending == null ? 0 : pending.size();
+  }
+
+  /** Forgets the actions registered since {@code mark}: their work was rolled back to a savepoint. */
+  void discardAfterCommit(int mark) {
+    List<Runnable> pending = afterCommit.get();
+    if (pending != null && pending.size() > mark) {
+      pending.subList(mark, pending.size()).clear();
+    }
+  }
+
+  private static void setMdc(Map<String, String> mdc) {
+    if (mdc == null) {
+      MDC.clear();
+    } else {
+      MDC.setContextMap(mdc);
+    }
+  }
+
+  private static void runQuietly(Runnable action) {
+    try {
+      action.run();
+    } catch (RuntimeException e) {
+      log.warn("an action after a commit failed: {}", e.getClass().getName());
     }
   }
 

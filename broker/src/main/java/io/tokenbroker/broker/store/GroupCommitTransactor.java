@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -13,6 +14,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Group commit for the grants: units of work submitted by many request threads run one after another on a
@@ -26,22 +28,38 @@ import org.slf4j.LoggerFactory;
  * as without grouping. Batches form naturally: the writer takes whatever is queued, up to {@code maxBatch};
  * there is no waiting for company.
  *
+ * <p>Each unit runs with its caller's MDC (the request id), so its log lines and the audit lines written after
+ * the commit name the request they belong to. A unit rolled back to its savepoint drops its after-commit
+ * actions ({@link Database#afterCommit}) with its writes.
+ *
+ * <p>The queue is bounded: when {@code maxQueued} units are already waiting, a new one is refused at once with
+ * {@link StoreOverloadedException} (the caller answers {@code UNAVAILABLE}, retry later) rather than adding to a
+ * backlog that could only make every waiting caller later. Each waiting unit is a blocked request thread, so in
+ * the running broker the gRPC call pool bounds the queue first; this bound holds whoever the callers are.
+ *
  * <p>Thread-safety: thread-safe.
  */
 public final class GroupCommitTransactor implements Transactor, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GroupCommitTransactor.class);
 
-  private record Unit<T>(Supplier<T> work, CompletableFuture<T> done) {}
+  private record Unit<T>(Supplier<T> work, CompletableFuture<T> done, Map<String, String> mdc) {}
 
   private final Database database;
   private final int maxBatch;
-  private final BlockingQueue<Unit<?>> queue = new LinkedBlockingQueue<>();
+  private final int maxQueued;
+  private final BlockingQueue<Unit<?>> queue;
   private final Thread writer;
   private volatile boolean closed;
 
-  public GroupCommitTransactor(Database database, int maxBatch) {
+  /**
+   * @param maxBatch units committed together at most
+   * @param maxQueued units waiting at most; more are refused
+   */
+  public GroupCommitTransactor(Database database, int maxBatch, int maxQueued) {
     this.database = database;
     this.maxBatch = maxBatch;
+    this.maxQueued = maxQueued;
+    this.queue = new LinkedBlockingQueue<>(maxQueued);
     this.writer = new Thread(this::loop, "group-commit");
     writer.setDaemon(true);
     writer.start();
@@ -55,8 +73,11 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
     if (closed) {
       throw new StoreException("the database is closing", null);
     }
-    Unit<T> unit = new Unit<>(work, new CompletableFuture<>());
-    queue.add(unit);
+    Unit<T> unit = new Unit<>(work, new CompletableFuture<>(), MDC.getCopyOfContextMap());
+    if (!queue.offer(unit)) {
+      throw new StoreOverloadedException("the broker is overloaded: " + maxQueued + " requests are already waiting "
+          + "for the database; retry after a short pause");
+    }
     try {
       return unit.done().get();
     } catch (ExecutionException e) {
@@ -72,6 +93,11 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
       Thread.currentThread().interrupt();
       throw new StoreException("interrupted while waiting for the commit", e);
     }
+  }
+
+  /** Units waiting for the writer now. */
+  int waiting() {
+    return queue.size();
   }
 
   private void loop() {
@@ -98,14 +124,19 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
         Connection connection = database.currentConnection();
         for (int i = 0; i < batch.size(); i++) {
           Savepoint savepoint = savepoint(connection);
+          int mark = database.afterCommitMark();
+          setMdc(batch.get(i).mdc());
           try {
             values[i] = batch.get(i).work().get();
             connection.releaseSavepoint(savepoint);
           } catch (RuntimeException e) {
             rollbackTo(connection, savepoint);
+            database.discardAfterCommit(mark);
             failures[i] = e;
           } catch (SQLException e) {
             throw new StoreException("savepoint release failed", e);
+          } finally {
+            MDC.clear();
           }
         }
         return null;
@@ -133,10 +164,21 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
   }
 
   private <T> void runAlone(Unit<T> unit) {
+    setMdc(unit.mdc());
     try {
       unit.done().complete(database.inTransaction(unit.work()));
     } catch (RuntimeException | Error e) {
       unit.done().completeExceptionally(e);
+    } finally {
+      MDC.clear();
+    }
+  }
+
+  private static void setMdc(Map<String, String> mdc) {
+    if (mdc == null) {
+      MDC.clear();
+    } else {
+      MDC.setContextMap(mdc);
     }
   }
 

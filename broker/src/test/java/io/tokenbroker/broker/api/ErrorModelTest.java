@@ -65,6 +65,16 @@ class ErrorModelTest {
   }
 
   @Test
+  void aFullGrantQueueIsUnavailableWithItsMessageSoClientsKnowToRetry() throws Exception {
+    StatusRuntimeException e = errors.toStatus(new io.tokenbroker.broker.store.StoreOverloadedException(
+        "the broker is overloaded: 1024 requests are already waiting for the database; retry after a short pause"));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(info(e).getReason()).isEqualTo("TEMPORARILY_UNAVAILABLE");
+    assertThat(info(e).getMetadataMap()).containsEntry("error", "temporarily_unavailable");
+    assertThat(info(e).getMetadataMap().get("error_description")).contains("overloaded").contains("retry");
+  }
+
+  @Test
   void unexpectedFailuresBecomeGenericErrorsWithoutTheirMessage() throws Exception {
     StatusRuntimeException e = errors.toStatus(new IllegalStateException("secret-detail refresh=abc"));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);

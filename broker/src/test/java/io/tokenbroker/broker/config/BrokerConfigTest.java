@@ -34,6 +34,23 @@ class BrokerConfigTest {
   }
 
   @Test
+  void loadWhenStreamLimitsOrAuthorizationRetentionOutOfRangeThenRefusedNamingTheKey() throws Exception {
+    BrokerConfig defaults = load("");
+    assertThat(defaults.revocationMaxSubscribers()).isEqualTo(1000);
+    assertThat(defaults.revocationMaxSubscriberLag()).isEqualTo(10_000);
+    assertThat(defaults.deviceAuthorizationRetention()).isEqualTo(Duration.ofDays(1));
+    assertThat(load("device.authorization-retention=PT0S\n").deviceAuthorizationRetention()).isZero();
+    assertThatThrownBy(() -> load("revocation.max-subscribers=0\n"))
+        .hasMessageContaining("'revocation.max-subscribers' must be 1-100000");
+    assertThatThrownBy(() -> load("revocation.max-subscriber-lag=lots\n"))
+        .hasMessageContaining("'revocation.max-subscriber-lag' must be a number");
+    assertThatThrownBy(() -> load("revocation.max-subscriber-lag=99\n"))
+        .hasMessageContaining("'revocation.max-subscriber-lag' must be 100-100000000");
+    assertThatThrownBy(() -> load("device.authorization-retention=P401D\n"))
+        .hasMessageContaining("'device.authorization-retention' must be between PT0S and P400D");
+  }
+
+  @Test
   void loadWhenEmptyThenTheOperationsListenerIsOnLoopbackAtItsDocumentedPort() throws Exception {
     BrokerConfig c = load("");
     assertThat(c.opsEnabled()).isTrue();

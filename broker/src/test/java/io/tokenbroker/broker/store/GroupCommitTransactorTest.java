@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Group commit on a real H2 file: units share one commit, fail alone, and answer only after the commit. */
 class GroupCommitTransactorTest {
+  private static final int MAX_QUEUED = 4;
   @TempDir Path dir;
   private Database db;
   private GroupCommitTransactor grouped;
@@ -27,7 +28,7 @@ class GroupCommitTransactorTest {
     url = "jdbc:h2:file:" + dir.resolve("db") + ";WRITE_DELAY=0";
     db = Database.open(url, 4);
     db.inTransaction(c -> c.createStatement().executeUpdate("CREATE TABLE t (id INT PRIMARY KEY)"));
-    grouped = new GroupCommitTransactor(db, 64);
+    grouped = new GroupCommitTransactor(db, 64, MAX_QUEUED);
   }
 
   @AfterEach
@@ -83,6 +84,45 @@ class GroupCommitTransactorTest {
     assertThat(b.get(10, TimeUnit.SECONDS)).isEqualTo(1);
     assertThat(duplicate).failsWithin(10, TimeUnit.SECONDS);
     assertThat(rows()).containsExactly(0, 1, 3);
+  }
+
+  @Test
+  void whenTheQueueIsFullANewUnitIsRefusedAtOnceAndWritesNothingWhileTheQueuedOnesCommit() throws Exception {
+    CountDownLatch writerBusy = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Integer> running = CompletableFuture.supplyAsync(() -> grouped.inTransaction(() -> {
+      writerBusy.countDown();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return insert(100);
+    }));
+    assertThat(writerBusy.await(10, TimeUnit.SECONDS)).isTrue();
+    List<CompletableFuture<Integer>> queued = new ArrayList<>();
+    java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(MAX_QUEUED);
+    for (int i = 0; i < MAX_QUEUED; i++) {
+      int id = 101 + i;
+      queued.add(CompletableFuture.supplyAsync(() -> grouped.inTransaction(() -> insert(id)), callers));
+    }
+    for (int i = 0; i < 500 && grouped.waiting() < MAX_QUEUED; i++) {
+      Thread.sleep(10);
+    }
+    assertThat(grouped.waiting()).isEqualTo(MAX_QUEUED);
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> grouped.inTransaction(() -> insert(999)))
+        .isInstanceOf(StoreOverloadedException.class)
+        .hasMessageContaining(MAX_QUEUED + " requests are already waiting").hasMessageContaining("retry");
+
+    release.countDown();
+    assertThat(running.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+    for (CompletableFuture<Integer> f : queued) {
+      assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+    }
+    callers.shutdown();
+    assertThat(rows()).containsExactly(100, 101, 102, 103, 104);
+    assertThat(grouped.inTransaction(() -> insert(5))).as("room again once the queue drained").isEqualTo(1);
   }
 
   @Test

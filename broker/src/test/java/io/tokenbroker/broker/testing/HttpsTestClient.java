@@ -33,6 +33,13 @@ public final class HttpsTestClient {
   private String session;
 
   public HttpsTestClient(Path caFile, URI origin) throws Exception {
+    http = HttpClient.newBuilder().sslContext(sslContext(caFile)).followRedirects(HttpClient.Redirect.NEVER)
+        .connectTimeout(Duration.ofSeconds(10)).build();
+    this.origin = origin;
+  }
+
+  /** A TLS client context that trusts only the CA in {@code caFile}. */
+  public static SSLContext sslContext(Path caFile) throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     try (InputStream in = Files.newInputStream(caFile)) {
@@ -42,13 +49,16 @@ public final class HttpsTestClient {
     tmf.init(trust);
     SSLContext ssl = SSLContext.getInstance("TLS");
     ssl.init(null, tmf.getTrustManagers(), null);
-    http = HttpClient.newBuilder().sslContext(ssl).followRedirects(HttpClient.Redirect.NEVER)
-        .connectTimeout(Duration.ofSeconds(10)).build();
-    this.origin = origin;
+    return ssl;
   }
 
-  public HttpResponse<String> get(String pathAndQuery) throws Exception {
-    return send(request(pathAndQuery).GET().build());
+  /** A GET with the kept session cookie; {@code extraHeaders} name/value pairs. */
+  public HttpResponse<String> get(String pathAndQuery, String... extraHeaders) throws Exception {
+    HttpRequest.Builder b = request(pathAndQuery).GET();
+    for (int i = 0; i + 1 < extraHeaders.length; i += 2) {
+      b.header(extraHeaders[i], extraHeaders[i + 1]);
+    }
+    return send(b.build());
   }
 
   /** A url-encoded form POST with the kept session cookie; {@code extraHeaders} name/value pairs. */

@@ -4,12 +4,14 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tokenbroker.broker.BrokerApplication;
 import io.tokenbroker.broker.BrokerContext;
 import io.tokenbroker.broker.api.BrokerServer;
+import io.tokenbroker.broker.api.GrpcServerLimits;
 import io.tokenbroker.broker.config.BrokerConfig;
 import io.tokenbroker.broker.ops.OperationsRoutes;
 import io.tokenbroker.broker.ops.OperationsServer;
@@ -77,8 +79,8 @@ public final class InProcessBroker implements AutoCloseable {
         Map.of("TOKENBROKER_HSM_PIN", new String(hsm.pinChars())), clock, metrics);
     BrokerApplication application = new BrokerApplication(context, clock);
     String name = InProcessServerBuilder.generateName();
-    BrokerServer server = new BrokerServer(InProcessServerBuilder.forName(name).directExecutor(),
-        application.services(), application.callGuard(), application.grpcMetrics()).start();
+    BrokerServer server = new BrokerServer(GrpcServerLimits.applyTo(InProcessServerBuilder.forName(name))
+        .directExecutor(), application.services(), application.callGuard(), application.grpcMetrics()).start();
     // Readiness drives the health service of every listener: this one and the TLS one started later.
     List<BrokerServer> servers = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(server));
     ReadinessMonitor readiness = application.startHealthMonitoring(ready -> servers.forEach(s -> s.setServing(ready)));
@@ -94,13 +96,18 @@ public final class InProcessBroker implements AutoCloseable {
    * home's CA trusted and the given client certificate.
    */
   public ManagedChannel tlsChannel(Caller caller) throws Exception {
+    return tlsChannelBuilder(caller).build();
+  }
+
+  /** A builder of {@link #tlsChannel(Caller)}, for tests that tune the client (flow control, sizes). */
+  public NettyChannelBuilder tlsChannelBuilder(Caller caller) throws Exception {
     io.grpc.TlsChannelCredentials.Builder creds = io.grpc.TlsChannelCredentials.newBuilder()
         .trustManager(dir.resolve("tls/ca.crt").toFile());
     if (caller != Caller.ANONYMOUS) {
       String name = caller == Caller.OPERATOR ? "operator" : "backend";
       creds.keyManager(dir.resolve("tls/" + name + ".crt").toFile(), dir.resolve("tls/" + name + ".key").toFile());
     }
-    return tlsChannel(creds);
+    return tlsChannelBuilder(creds);
   }
 
   /** A channel over real TLS on loopback presenting {@code certificate} (held with {@code key}) as client. */
@@ -113,24 +120,24 @@ public final class InProcessBroker implements AutoCloseable {
     javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
         javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
     kmf.init(ks, password);
-    return tlsChannel(io.grpc.TlsChannelCredentials.newBuilder().trustManager(dir.resolve("tls/ca.crt").toFile())
-        .keyManager(kmf.getKeyManagers()));
+    return tlsChannelBuilder(io.grpc.TlsChannelCredentials.newBuilder()
+        .trustManager(dir.resolve("tls/ca.crt").toFile()).keyManager(kmf.getKeyManagers())).build();
   }
 
-  private ManagedChannel tlsChannel(io.grpc.TlsChannelCredentials.Builder creds) throws Exception {
+  /** The tests' TLS server has the limits of {@code broker serve} (GrpcServerLimits via BrokerServer.overNetty). */
+  private NettyChannelBuilder tlsChannelBuilder(io.grpc.TlsChannelCredentials.Builder creds) throws Exception {
     if (tlsServer == null) {
       io.grpc.ServerCredentials credentials = io.grpc.TlsServerCredentials.newBuilder()
           .keyManager(dir.resolve("tls/server.crt").toFile(), dir.resolve("tls/server.key").toFile())
           .trustManager(new io.tokenbroker.broker.tls.AnyClientCertificateTrustManager())
           .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.OPTIONAL).build();
-      tlsServer = new BrokerServer(io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(
+      tlsServer = BrokerServer.overNetty(io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(
           new java.net.InetSocketAddress("127.0.0.1", 0), credentials), application.services(),
           application.callGuard(), application.grpcMetrics()).start();
       servers.add(tlsServer);
       tlsServer.setServing(readiness.current().ready());
     }
-    return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("localhost", tlsServer.port(),
-        creds.build()).build();
+    return NettyChannelBuilder.forAddress("localhost", tlsServer.port(), creds.build());
   }
 
   /**

@@ -167,6 +167,58 @@ class WebEndpointsTests {
   }
 
   @Test
+  void requestHeadersOver8KibAreRefusedWith431AndTheListenerKeepsServing() throws Exception {
+    assertThat(web.get("/device", "X-Padding", "p".repeat(7 * 1024)).statusCode()).isEqualTo(200);
+    assertThat(web.get("/device", "X-Padding", "p".repeat(9 * 1024)).statusCode()).isEqualTo(431);
+    assertThat(web.get("/device").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void atTheConnectionLimitANewConnectionWaitsUntilAnOpenOneCloses() throws Exception {
+    char[] password = "test-store".toCharArray();
+    BrokerWebServer limited = new BrokerWebServer("127.0.0.1", 0, io.tokenbroker.broker.tls.TlsKeyStores.keyStore(
+        dir.resolve("tls/server.crt"), dir.resolve("tls/server.key"), password), password,
+        broker.application().webRoutes(), 2).start();
+    javax.net.ssl.SSLSocketFactory tls = HttpsTestClient.sslContext(dir.resolve("tls/ca.crt")).getSocketFactory();
+    java.util.concurrent.ExecutorService connector = java.util.concurrent.Executors.newSingleThreadExecutor();
+    List<java.net.Socket> open = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 2; i++) {
+        javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls.createSocket("127.0.0.1", limited.port());
+        s.setSoTimeout(30_000);
+        s.startHandshake();
+        open.add(s);
+      }
+      java.util.concurrent.Future<javax.net.ssl.SSLSocket> third = connector.submit(() -> {
+        javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls.createSocket("127.0.0.1", limited.port());
+        s.setSoTimeout(60_000);
+        s.startHandshake();
+        return s;
+      });
+      // Shorter than the 5 s after which idle connections are closed while at the limit.
+      assertThat(catchTimeout(() -> third.get(1, java.util.concurrent.TimeUnit.SECONDS))).as("the third waits")
+          .isTrue();
+      open.remove(0).close();
+      open.add(third.get(30, java.util.concurrent.TimeUnit.SECONDS));
+    } finally {
+      for (java.net.Socket s : open) {
+        s.close();
+      }
+      connector.shutdownNow();
+      limited.stop();
+    }
+  }
+
+  private static boolean catchTimeout(java.util.concurrent.Callable<?> call) throws Exception {
+    try {
+      call.call();
+      return false;
+    } catch (java.util.concurrent.TimeoutException e) {
+      return true;
+    }
+  }
+
+  @Test
   void crossSiteOversizedAndNonFormPostsAreRefused() throws Exception {
     String code = startedUserCode();
     String token = csrf(web.get("/device"));

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 /** {@code device-agent}: the device-side client of the token broker. */
-@Command(name = "device-agent", mixinStandardHelpOptions = true, version = "device-agent 0.1",
+@Command(name = "device-agent", mixinStandardHelpOptions = true, versionProvider = AgentCommand.Version.class,
     description = "Enrols this device with the token broker (RFC 8628), keeps its DPoP-bound tokens fresh and "
         + "serves them to local applications over a Unix socket.",
     subcommands = {LoginCommand.class, RunCommand.class, StatusCommand.class, TokenCommand.class,
@@ -52,7 +52,21 @@ public final class AgentCommand {
     }
   }
 
+  /** {@code --version}: the version and git commit the running jar was built from. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"device-agent " + BuildInfo.describe(AgentCommand.class)};
+    }
+  }
+
   public static void main(String[] args) {
+    try {
+      ProductLogLevel.apply(System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("device-agent: error: " + e.getMessage());
+      System.exit(ExitCodes.CONFIG);
+    }
     CommandLine cli = new CommandLine(new AgentCommand());
     cli.setParameterExceptionHandler((ex, a) -> {
       System.err.println("device-agent: error: " + ex.getMessage());

@@ -17,24 +17,40 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The agent's configuration: a Java properties file (see {@link ConfigKey} for every key and its default).
- * Relative paths resolve against the file's directory. An unknown key or a value of the wrong type is refused
- * with one line naming the key, because a misspelt security setting must not be ignored.
+ * The agent's configuration: a Java properties file (see {@link ConfigKey} for every key and its default), and
+ * the environment: {@code DEVICE_AGENT_<KEY>} (the key upper-cased, '.' and '-' as '_') wins over the file and
+ * is checked the same way. Relative paths resolve against the file's directory, also when they come from the
+ * environment. An unknown key, an unknown {@code DEVICE_AGENT_} variable that looks like a key, or a value of the
+ * wrong type is refused with one line naming it, because a misspelt security setting must not be ignored.
+ *
+ * <p>Thread-safety: immutable.
  */
 public final class AgentConfig {
   private final Path file;
   private final Map<ConfigKey, String> values;
+  private final Set<ConfigKey> fromEnvironment;
 
-  private AgentConfig(Path file, Map<ConfigKey, String> values) {
+  private AgentConfig(Path file, Map<ConfigKey, String> values, Set<ConfigKey> fromEnvironment) {
     this.file = file;
     this.values = values;
+    this.fromEnvironment = fromEnvironment;
   }
 
-  /** Reads and validates {@code file}. */
+  /** Reads and validates {@code file} with this process's environment. */
   public static AgentConfig load(Path file) {
+    return load(file, System.getenv());
+  }
+
+  /**
+   * Reads and validates {@code file}, then the {@code DEVICE_AGENT_<KEY>} overrides in {@code env}.
+   *
+   * @throws AgentException (exit code {@link ExitCodes#CONFIG}) naming the key or variable that is wrong
+   */
+  public static AgentConfig load(Path file, Map<String, String> env) {
     Properties properties = new Properties();
     try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       properties.load(reader);
@@ -50,7 +66,10 @@ public final class AgentConfig {
           "unknown key '" + name + "' in " + file + " (known keys: see the README's device agent configuration)"));
       values.put(key, properties.getProperty(name).strip());
     }
-    AgentConfig config = new AgentConfig(file.toAbsolutePath(), values);
+    Map<ConfigKey, String> overrides = EnvironmentOverrides.read(env);
+    values.putAll(overrides);
+    AgentConfig config = new AgentConfig(file.toAbsolutePath(), values, Set.copyOf(overrides.keySet()));
+    EnvironmentOverrides.refuseUnknown(env, config.pkcs11PinEnv());
     config.validate();
     return config;
   }
@@ -83,6 +102,10 @@ public final class AgentConfig {
   }
 
   private AgentException error(ConfigKey key, String what) {
+    if (fromEnvironment.contains(key)) {
+      return new AgentException(ExitCodes.CONFIG, "environment variable " + key.environmentVariable()
+          + " (config key '" + key.key() + "') " + what);
+    }
     return new AgentException(ExitCodes.CONFIG, "config key '" + key.key() + "' in " + file + " " + what);
   }
 

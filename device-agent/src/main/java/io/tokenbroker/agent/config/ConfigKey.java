@@ -3,7 +3,10 @@ package io.tokenbroker.agent.config;
 import java.util.Arrays;
 import java.util.Optional;
 
-/** Every key of the agent's properties file, its type and its default (null = none). */
+/**
+ * Every key of the agent's properties file, its type and its default (null = none). Each can also be set by the
+ * environment variable {@link #environmentVariable()}, which wins over the file.
+ */
 public enum ConfigKey {
   BROKER_TARGET("broker.target", Type.STRING, null, true),
   BROKER_EXTERNAL_URL("broker.external-url", Type.STRING, null, true),
@@ -58,6 +61,14 @@ public enum ConfigKey {
 
   public boolean required() {
     return required;
+  }
+
+  /**
+   * {@code DEVICE_AGENT_} + the key upper-cased with '.' and '-' as '_': {@code state-dir} is
+   * {@code DEVICE_AGENT_STATE_DIR}, {@code broker.ca-file} is {@code DEVICE_AGENT_BROKER_CA_FILE}.
+   */
+  public String environmentVariable() {
+    return EnvironmentOverrides.PREFIX + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
   }
 
   static Optional<ConfigKey> byName(String name) {

@@ -24,9 +24,11 @@ import java.util.concurrent.TimeUnit;
  * <p>The stream protocol (revocation_service.proto): a first call with an empty cursor gets every still-relevant
  * revocation, then {@code SnapshotComplete}, then live events and heartbeats. Whenever the stream ends, for any
  * reason, the watcher reconnects with the cursor of the last message it processed, after an exponential backoff
- * with jitter, so events committed while it was away arrive on resume and nothing is missed. A broker that says
- * the cursor is unusable ({@code INVALID_ARGUMENT}) or that the watcher fell too far behind ({@code ABORTED})
- * gets an empty cursor, i.e. a full snapshot on top of the list already held (events only add).
+ * with jitter, so events committed while it was away arrive on resume and nothing is missed. That includes
+ * {@code RESOURCE_EXHAUSTED}, which the broker sends when it serves too many streams or when this one fell too far
+ * behind: the resume catches up at the watcher's own pace. A broker that says the cursor is unusable
+ * ({@code INVALID_ARGUMENT}) or asks for a resync ({@code ABORTED}) gets an empty cursor, i.e. a full snapshot on
+ * top of the list already held (events only add).
  *
  * <p>Staleness: the list is <em>fresh</em> once a catch-up has completed and while the broker was heard from
  * (any message) within {@code maxStaleness}. A stream that stays open but silent for longer is cancelled and

@@ -79,6 +79,27 @@ class RevocationWatcherTest {
   }
 
   @Test
+  void endedAsTooFarBehindTheWatcherResumesFromItsCursorAndAfterAbortedFromASnapshot() throws Exception {
+    watcher.start();
+    assertThat(watcher.awaitFirstSync(Duration.ofSeconds(5))).isTrue();
+    broker.revocations().revoke(b -> b.setDeviceId("a"), clock.instant());
+    await(() -> revoked("a"));
+
+    // What the broker sends a live stream that fell more than revocation.max-subscriber-lag behind.
+    broker.revocations().endAll(io.grpc.Status.RESOURCE_EXHAUSTED.withDescription("this stream fell more than "
+        + "10000 revocation events behind; reconnect with the cursor of the last message you processed"), false);
+    broker.revocations().revoke(b -> b.setDeviceId("while-away"), clock.instant());
+    await(() -> revoked("while-away"));
+    assertThat(broker.revocations().requestedCursors()).containsExactly("", "1");
+    assertThat(watcher.status().lastCatchUpWasFullSnapshot()).isFalse();
+
+    await(() -> broker.revocations().openStreams() == 1);
+    broker.revocations().endAll(io.grpc.Status.ABORTED.withDescription("resync"), false);
+    await(() -> broker.revocations().requestedCursors().size() == 3);
+    assertThat(broker.revocations().requestedCursors().get(2)).isEmpty();
+  }
+
+  @Test
   void whileDisconnectedTheListGoesStaleAfterTheLimitAndFreshAgainOnResume() throws Exception {
     watcher.start();
     assertThat(watcher.awaitFirstSync(Duration.ofSeconds(5))).isTrue();

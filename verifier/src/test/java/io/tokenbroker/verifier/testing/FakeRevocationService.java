@@ -54,9 +54,14 @@ public final class FakeRevocationService extends RevocationServiceGrpc.Revocatio
 
   /** Ends every open stream with UNAVAILABLE, as a broker that stops does; refuses new ones while {@code refuse}. */
   public synchronized void disconnectAll(boolean refuseNew) {
+    endAll(Status.UNAVAILABLE.withDescription("broker stopping"), refuseNew);
+  }
+
+  /** Ends every open stream with {@code status} (e.g. the broker's "too far behind"); refuses new ones while {@code refuse}. */
+  public synchronized void endAll(Status status, boolean refuseNew) {
     this.refuse = refuseNew;
     for (ServerCallStreamObserver<WatchRevocationsResponse> o : open) {
-      o.onError(Status.UNAVAILABLE.withDescription("broker stopping").asRuntimeException());
+      o.onError(status.asRuntimeException());
     }
     open.clear();
   }
