@@ -1,7 +1,10 @@
 package io.tokenbroker.broker;
 
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.tokenbroker.broker.api.AdminServiceImpl;
 import io.tokenbroker.broker.api.CallGuardInterceptor;
 import io.tokenbroker.broker.api.CertificateServiceImpl;
@@ -24,6 +27,13 @@ import io.tokenbroker.broker.devicecert.DpopTokenAuthentication;
 import io.tokenbroker.broker.devicecert.PresentedCertificates;
 import io.tokenbroker.broker.grant.TokenGrants;
 import io.tokenbroker.broker.hsm.HsmHealthMonitor;
+import io.tokenbroker.broker.metrics.DeviceStateGauge;
+import io.tokenbroker.broker.metrics.DpopRejectionMetrics;
+import io.tokenbroker.broker.metrics.GrantMetrics;
+import io.tokenbroker.broker.metrics.JvmMetrics;
+import io.tokenbroker.broker.metrics.ReadinessMetrics;
+import io.tokenbroker.broker.metrics.RevocationStreamMetrics;
+import io.tokenbroker.broker.ops.ReadinessMonitor;
 import io.tokenbroker.broker.owner.AttemptLimiter;
 import io.tokenbroker.broker.owner.OwnerAccounts;
 import io.tokenbroker.broker.owner.OwnerSessions;
@@ -55,6 +65,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -88,6 +100,11 @@ public final class BrokerApplication implements AutoCloseable {
   private final Introspection introspection;
   private final TokenRevocation tokenRevocation;
   private HsmHealthMonitor hsmMonitor;
+  private ReadinessMonitor readiness;
+  private final GrantMetrics grantMetrics;
+  private final DeviceStateGauge deviceStates;
+  private final JvmMetrics jvmMetrics;
+  private final MetricCollectingServerInterceptor grpcMetrics;
   private final DeviceCertificateIssuance certificates;
   private final JdbcDeviceCertificateStore issuedCertificates;
   private final OwnerAccounts owners;
@@ -99,6 +116,10 @@ public final class BrokerApplication implements AutoCloseable {
     this.clock = clock;
     BrokerConfig config = context.config();
     Database db = context.database();
+    MeterRegistry metrics = context.metrics();
+    grantMetrics = new GrantMetrics(metrics);
+    jvmMetrics = new JvmMetrics(metrics);
+    grpcMetrics = new MetricCollectingServerInterceptor(metrics);
     clients = new JdbcClientStore(db);
     devices = new JdbcDeviceStore(db);
     audit = new JdbcAuditLog(db);
@@ -113,9 +134,13 @@ public final class BrokerApplication implements AutoCloseable {
         new AccessTokenSigner(() -> context.keys().activeKey()));
     refreshTokens = new JdbcRefreshTokenStore(db);
     revocationLog = new JdbcRevocationLog(db);
-    errors = new GrpcErrors(config.issuer().toString(), nonces == null ? null : nonces::issue);
+    DpopRejectionMetrics dpopRejections = new DpopRejectionMetrics(metrics);
+    errors = new GrpcErrors(config.issuer().toString(), nonces == null ? null : nonces::issue,
+        dpopRejections::record);
     feed = new RevocationFeed(revocationLog, clock, config.revocationHeartbeatInterval(),
         config.revocationMaxSubscribers(), config.revocationMaxSubscriberLag(), errors);
+    RevocationStreamMetrics.bind(metrics, feed);
+    deviceStates = new DeviceStateGauge(metrics, devices::countByState, config.deviceCountMaxAge());
     // Grants commit in groups: one H2 commit per group instead of per grant (DESIGN.md: state).
     // Bounded: beyond 1,024 waiting grants (far more than the gRPC call threads) new ones are refused UNAVAILABLE.
     grantTransactions = new GroupCommitTransactor(db, 64, 1024);
@@ -123,7 +148,7 @@ public final class BrokerApplication implements AutoCloseable {
     PresentedCertificates presented = new PresentedCertificates(context.deviceCa(), issuedCertificates,
         revocationLog);
     grants = new TokenGrants(clients, authorizations, devices, refreshTokens, replay, audit, grantTransactions,
-        proofs, issuer, revocationLog, feed, presented, issuedCertificates, clock);
+        proofs, issuer, revocationLog, feed, presented, issuedCertificates, grantMetrics, clock);
     revocations = new Revocations(devices, refreshTokens, clients, revocationLog, audit, db, feed,
         issuedCertificates, clock);
     IssuedTokenReader reader = new IssuedTokenReader(config.issuer(), () -> context.keys().publishedKeys());
@@ -178,14 +203,14 @@ public final class BrokerApplication implements AutoCloseable {
   /** The product's gRPC services, ready to add to a server builder. */
   public List<ServerServiceDefinition> services() {
     ServerServiceDefinition token = new TokenServiceImpl(grants, tokenRevocation, context.config().externalUrl(),
-        errors).bindService();
+        errors, grantMetrics).bindService();
     ServerServiceDefinition certificate = new CertificateServiceImpl(certificates, context.config().externalUrl(),
         errors).bindService();
     if (nonces != null) {
       token = ServerInterceptors.intercept(token, new DpopNonceInterceptor(nonces));
       certificate = ServerInterceptors.intercept(certificate, new DpopNonceInterceptor(nonces));
     }
-    return List.of(
+    List<ServerServiceDefinition> services = List.of(
         new DeviceAuthorizationServiceImpl(deviceFlow, errors).bindService(),
         token,
         new JwksServiceImpl(context.keys()).bindService(),
@@ -193,6 +218,17 @@ public final class BrokerApplication implements AutoCloseable {
             context.database(), clock, errors, issuedCertificates, owners).bindService(),
         new RevocationServiceImpl(introspection, feed, errors).bindService(),
         certificate);
+    // Every method's request and response meters exist from the start, at zero.
+    services.forEach(grpcMetrics::preregisterService);
+    return services;
+  }
+
+  /**
+   * Micrometer's gRPC server interceptor: requests received, responses sent and processing time per method and
+   * status code ({@code grpc_server_*}). Goes outermost, so calls the guard refuses are counted too.
+   */
+  public ServerInterceptor grpcMetrics() {
+    return grpcMetrics;
   }
 
   /** The interceptor every call goes through (metadata bounds, TLS peer, authorization). */
@@ -206,16 +242,30 @@ public final class BrokerApplication implements AutoCloseable {
   }
 
   /**
-   * Starts watching the HSM login (probe, re-login); {@code usabilityListener} hears when the HSM becomes unusable
-   * and usable again, e.g. to turn the gRPC health status NOT_SERVING meanwhile.
+   * Starts readiness: the HSM monitor (probe, re-login) and periodic checks of the database and of the active
+   * signing key. {@code servingListener} hears readiness at once and whenever it changes, e.g. to turn the gRPC
+   * health status NOT_SERVING meanwhile; {@link ReadinessMonitor#current()} gives the same answer to /readyz.
    */
-  public synchronized HsmHealthMonitor startHsmMonitor(Consumer<Boolean> usabilityListener) {
-    if (hsmMonitor == null) {
+  public synchronized ReadinessMonitor startHealthMonitoring(Consumer<Boolean> servingListener) {
+    if (readiness == null) {
+      BrokerConfig config = context.config();
       byte[] probeInput = "tokenbroker HSM health probe".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-      hsmMonitor = new HsmHealthMonitor(context.token(), () -> context.keys().activeKey().sign(probeInput),
-          context.config().hsmHealthInterval(), usabilityListener).start();
+      // The HSM monitor re-evaluates readiness the moment the HSM fails or recovers, not at the next interval.
+      HsmHealthMonitor hsm = new HsmHealthMonitor(context.token(), () -> context.keys().activeKey().sign(probeInput),
+          config.hsmHealthInterval(), usable -> readiness.evaluateNow());
+      // A check may take one interval, but never less than 1 s (JDBC counts whole seconds) nor more than 5 s.
+      Duration timeout = Collections.max(List.of(Duration.ofSeconds(1),
+          Collections.min(List.of(config.healthCheckInterval(), Duration.ofSeconds(5)))));
+      int timeoutSeconds = (int) Math.max(1, timeout.toSeconds());
+      readiness = new ReadinessMonitor(List.of(
+          new ReadinessMonitor.Check("hsm", hsm::usable),
+          new ReadinessMonitor.Check("database", () -> context.database().isReachable(timeoutSeconds)),
+          new ReadinessMonitor.Check("signing_key", () -> context.keys().signsWithRecordedActiveKey())),
+          config.healthCheckInterval(), timeout, servingListener).start();
+      ReadinessMetrics.bind(context.metrics(), readiness, List.of("hsm", "database", "signing_key"));
+      hsmMonitor = hsm.start();
     }
-    return hsmMonitor;
+    return readiness;
   }
 
   /**
@@ -270,9 +320,14 @@ public final class BrokerApplication implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    if (readiness != null) {
+      readiness.close();
+    }
     if (hsmMonitor != null) {
       hsmMonitor.close();
     }
+    deviceStates.close();
+    jvmMetrics.close();
     feed.close();
     grantTransactions.close();
   }

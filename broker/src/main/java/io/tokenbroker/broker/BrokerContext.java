@@ -1,5 +1,7 @@
 package io.tokenbroker.broker;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.tokenbroker.broker.config.BrokerConfig;
 import io.tokenbroker.broker.devicecert.DeviceCertificateAuthority;
 import io.tokenbroker.broker.hsm.HsmException;
@@ -9,6 +11,7 @@ import io.tokenbroker.broker.keys.KeyOperationException;
 import io.tokenbroker.broker.keys.KeyRotationPolicy;
 import io.tokenbroker.broker.keys.Pkcs11SigningKeyStore;
 import io.tokenbroker.broker.keys.SigningKeyManager;
+import io.tokenbroker.broker.metrics.HsmSigningMetrics;
 import io.tokenbroker.broker.store.Database;
 import io.tokenbroker.broker.store.JdbcSigningKeyRecords;
 import java.nio.file.Path;
@@ -27,9 +30,11 @@ public final class BrokerContext implements AutoCloseable {
   private final Database database;
   private final SigningKeyManager keys;
   private final DeviceCertificateAuthority deviceCa;
+  private final MeterRegistry metrics;
 
   private BrokerContext(BrokerConfig config, Pkcs11Token token, Database database, SigningKeyManager keys,
-      DeviceCertificateAuthority deviceCa) {
+      DeviceCertificateAuthority deviceCa, MeterRegistry metrics) {
+    this.metrics = metrics;
     this.deviceCa = deviceCa;
     this.config = config;
     this.token = token;
@@ -37,8 +42,18 @@ public final class BrokerContext implements AutoCloseable {
     this.keys = keys;
   }
 
-  /** Opens the HSM, then the database, then loads (or on a new home creates) the signing keys. */
+  /** Opens the HSM, then the database, then loads (or on a new home creates) the signing keys; no metrics. */
   public static BrokerContext open(BrokerConfig config, Map<String, String> environment, Clock clock) {
+    // A composite with no registries behind it: every meter is a no-op (the CLI's one-shot commands).
+    return open(config, environment, clock, new CompositeMeterRegistry());
+  }
+
+  /**
+   * Opens the HSM, then the database, then loads (or on a new home creates) the signing keys, reporting HSM
+   * signatures and database pool use to {@code metrics}.
+   */
+  public static BrokerContext open(BrokerConfig config, Map<String, String> environment, Clock clock,
+      MeterRegistry metrics) {
     requireSoftHsmEnvironment(config.softhsmConf(), environment);
     HsmPin pin = HsmPin.resolve(config.pinEnv(), config.pinFile(), environment);
     Pkcs11Token token;
@@ -47,15 +62,15 @@ public final class BrokerContext implements AutoCloseable {
     } finally {
       pin.wipe();
     }
-    Database database = Database.open(config.databaseUrl(), config.databasePoolSize());
+    Database database = Database.open(config.databaseUrl(), config.databasePoolSize(), metrics);
     try {
       SigningKeyManager keys = new SigningKeyManager(
-          new Pkcs11SigningKeyStore(token, clock),
+          new Pkcs11SigningKeyStore(token, clock, new HsmSigningMetrics(metrics)),
           new JdbcSigningKeyRecords(database), new KeyRotationPolicy(config.keyLifecycle()), clock);
       keys.start();
       // The device CA key is made in the HSM at init, or at the first start of an older home.
       DeviceCertificateAuthority deviceCa = DeviceCertificateAuthority.loadOrCreate(token, clock);
-      return new BrokerContext(config, token, database, keys, deviceCa);
+      return new BrokerContext(config, token, database, keys, deviceCa, metrics);
     } catch (KeyOperationException e) {
       database.close();
       throw new HsmException(e.getMessage(), e);
@@ -96,6 +111,11 @@ public final class BrokerContext implements AutoCloseable {
 
   public SigningKeyManager keys() {
     return keys;
+  }
+
+  /** Where the broker's meters are registered. */
+  public MeterRegistry metrics() {
+    return metrics;
   }
 
   /** The device CA whose key lives in the HSM (RFC 8705 §2.1). */

@@ -24,17 +24,29 @@ public final class BrokerServer {
   private final ExecutorService callExecutor;
 
   public BrokerServer(ServerBuilder<?> builder, List<ServerServiceDefinition> services, ServerInterceptor guard) {
-    this(builder, services, guard, null);
+    this(builder, services, guard, null, null);
+  }
+
+  /**
+   * @param metrics counts every call (the product's, health and reflection alike), including those the guard
+   *     refuses; null for none
+   */
+  public BrokerServer(ServerBuilder<?> builder, List<ServerServiceDefinition> services, ServerInterceptor guard,
+      ServerInterceptor metrics) {
+    this(builder, services, guard, metrics, null);
   }
 
   private BrokerServer(ServerBuilder<?> builder, List<ServerServiceDefinition> services, ServerInterceptor guard,
-      ExecutorService callExecutor) {
+      ServerInterceptor metrics, ExecutorService callExecutor) {
     this.callExecutor = callExecutor;
     services.forEach(builder::addService);
-    // Server-wide interceptors run in reverse order of adding: the request id first, so that the guard's
-    // refusals carry it too.
+    // Server-wide interceptors run in reverse order of adding: the metrics first, so that they count calls the
+    // guard refuses; then the request id, so that the guard's refusals carry it too.
     builder.intercept(guard);
     builder.intercept(new RequestIdInterceptor());
+    if (metrics != null) {
+      builder.intercept(metrics);
+    }
     builder.addService(health.getHealthService());
     builder.addService(ProtoReflectionServiceV1.newInstance());
     this.server = builder.build();
@@ -43,11 +55,13 @@ public final class BrokerServer {
   /**
    * A server on {@code builder} (its address and TLS credentials set) with every {@link GrpcServerLimits} applied
    * and its own call executor, shut down with the server. {@code broker serve} and the tests' TLS server use it.
+   *
+   * @param metrics as in {@link #BrokerServer(ServerBuilder, List, ServerInterceptor, ServerInterceptor)}
    */
   public static BrokerServer overNetty(NettyServerBuilder builder, List<ServerServiceDefinition> services,
-      ServerInterceptor guard) {
+      ServerInterceptor guard, ServerInterceptor metrics) {
     ExecutorService executor = GrpcServerLimits.newCallExecutor();
-    return new BrokerServer(GrpcServerLimits.applyTo(builder, executor), services, guard, executor);
+    return new BrokerServer(GrpcServerLimits.applyTo(builder, executor), services, guard, metrics, executor);
   }
 
   public BrokerServer start() throws IOException {
@@ -57,8 +71,9 @@ public final class BrokerServer {
   }
 
   /**
-   * What the standard gRPC health service answers for every service: SERVING, or NOT_SERVING while a dependency
-   * (the HSM) is unusable. Load balancers and the agent's retry logic read it.
+   * What the standard gRPC health service answers for every service: SERVING, or NOT_SERVING while the broker
+   * is not ready (the HSM, the database or the active signing key; see {@code ReadinessMonitor}). Load
+   * balancers and the agent's retry logic read it.
    */
   public void setServing(boolean serving) {
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES,

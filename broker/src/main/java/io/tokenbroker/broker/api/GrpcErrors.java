@@ -13,6 +13,7 @@ import io.tokenbroker.broker.store.StoreException;
 import io.tokenbroker.broker.store.StoreOverloadedException;
 import io.tokenbroker.proto.v1.ErrorReason;
 import io.tokenbroker.proto.v1.ErrorReasonProto;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,11 +31,49 @@ public final class GrpcErrors {
 
   private final String domain;
   private final Supplier<String> freshNonce;
+  private final Consumer<OAuthException> refusals;
 
   /** @param freshNonce issues a DPoP nonce for {@code use_dpop_nonce} answers; null when nonces are off */
   public GrpcErrors(String domain, Supplier<String> freshNonce) {
+    this(domain, freshNonce, refusal -> {});
+  }
+
+  /** @param refusals hears every refusal a unary call answers with (monitoring: DPoP rejections by reason) */
+  public GrpcErrors(String domain, Supplier<String> freshNonce, Consumer<OAuthException> refusals) {
     this.domain = domain;
     this.freshNonce = freshNonce;
+    this.refusals = refusals;
+  }
+
+  /** Passes a refusal on to the listener given at construction, once per failed call. */
+  void recordRefusal(Throwable failure) {
+    if (failure instanceof OAuthException oauth) {
+      try {
+        refusals.accept(oauth);
+      } catch (RuntimeException e) {
+        // Monitoring never changes an answer.
+        log.warn("recording a refusal failed: {}", e.getClass().getName());
+      }
+    }
+  }
+
+  /**
+   * The broker error a failure is answered with: its own for a refusal, {@code temporarily_unavailable} when
+   * the HSM or the database failed, {@code server_error} for anything else.
+   */
+  public static OAuthError classify(Throwable failure) {
+    if (failure instanceof OAuthException oauth) {
+      return oauth.error();
+    }
+    if (failure instanceof KeyOperationException || failure instanceof StoreException) {
+      return OAuthError.TEMPORARILY_UNAVAILABLE;
+    }
+    return OAuthError.SERVER_ERROR;
+  }
+
+  /** The exact RFC error code of a broker error, e.g. {@code invalid_grant} (from the proto options). */
+  public static String rfcCode(OAuthError error) {
+    return reasonOf(error).getValueDescriptor().getOptions().getExtension(ErrorReasonProto.oauthError);
   }
 
   public StatusRuntimeException toStatus(Throwable failure) {

@@ -60,6 +60,8 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
   /** The highest cursor known to be committed (read from the log by every drain and heartbeat). */
   private final AtomicLong latest = new AtomicLong();
   private final AtomicLong eventsSent = new AtomicLong();
+  /** A subscriber's {@code behindSince} while it has been sent everything known to be committed. */
+  private static final long CURRENT = Long.MIN_VALUE;
 
   /**
    * @param maxSubscribers streams served at a time
@@ -98,6 +100,22 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
       lag = Math.max(lag, newest - s.position);
     }
     return lag;
+  }
+
+  /**
+   * For how long the slowest open stream has had events waiting for it, in seconds; 0 when every stream has
+   * been sent everything the feed knows to be committed.
+   */
+  public double lagSeconds() {
+    long now = System.nanoTime();
+    long longest = 0;
+    for (Subscriber s : subscribers) {
+      long since = s.behindSince;
+      if (since != CURRENT) {
+        longest = Math.max(longest, now - since);
+      }
+    }
+    return longest / 1e9;
   }
 
   /** Events written to subscriber transports since start (tests compare it with what was appended). */
@@ -172,6 +190,8 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
     /** Where the snapshot or catch-up ends: the latest cursor when the stream began. */
     private long catchUpUntil = -1;
     private volatile long position;
+    /** System.nanoTime() since when this stream has had unsent events, or CURRENT (for the lag gauge). */
+    private volatile long behindSince = CURRENT;
     private volatile boolean stalled;
     private volatile boolean ended;
 
@@ -231,6 +251,7 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
           };
         }
         stalled = more && !observer.isReady();
+        track(newest);
       } catch (RuntimeException e) {
         end(errors.toStatus(OAuthError.TEMPORARILY_UNAVAILABLE,
             "the revocation stream failed; reconnect with your last cursor"));
@@ -299,7 +320,19 @@ public final class RevocationFeed implements RevocationListener, AutoCloseable {
       return true;
     }
 
+    /** Starts or stops the lag clock: behind while the log holds events past this stream's position. */
+    private void track(long newest) {
+      if (position >= newest) {
+        behindSince = CURRENT;
+      } else if (behindSince == CURRENT) {
+        behindSince = System.nanoTime();
+      }
+    }
+
     synchronized void heartbeat(long newest) {
+      if (!ended) {
+        track(newest);
+      }
       // Only live streams: a heartbeat's cursor must be a safe resume point. Never into a full transport.
       if (ended || phase != Phase.LIVE || !observer.isReady()) {
         return;

@@ -3,6 +3,7 @@ package io.tokenbroker.broker.api;
 import io.grpc.stub.StreamObserver;
 import io.tokenbroker.broker.binding.TokenBinding;
 import io.tokenbroker.broker.grant.TokenGrants;
+import io.tokenbroker.broker.metrics.GrantMetrics;
 import io.tokenbroker.broker.oauth.OAuthError;
 import io.tokenbroker.broker.oauth.OAuthException;
 import io.tokenbroker.broker.revocation.TokenRevocation;
@@ -23,8 +24,11 @@ public final class TokenServiceImpl extends TokenServiceGrpc.TokenServiceImplBas
   private final TokenRevocation revocation;
   private final URI externalUrl;
   private final GrpcErrors errors;
+  private final GrantMetrics metrics;
 
-  public TokenServiceImpl(TokenGrants grants, TokenRevocation revocation, URI externalUrl, GrpcErrors errors) {
+  public TokenServiceImpl(TokenGrants grants, TokenRevocation revocation, URI externalUrl, GrpcErrors errors,
+      GrantMetrics metrics) {
+    this.metrics = metrics;
     this.grants = grants;
     this.revocation = revocation;
     this.externalUrl = externalUrl;
@@ -40,16 +44,7 @@ public final class TokenServiceImpl extends TokenServiceGrpc.TokenServiceImplBas
   @Override
   public void token(TokenRequest request, StreamObserver<TokenResponse> observer) {
     Unary.run(observer, errors, () -> {
-      List<String> proof = RequestContext.DPOP_PROOFS.get();
-      TokenGrants.Tokens tokens = switch (request.getGrantCase()) {
-        case DEVICE_CODE -> grants.deviceCode(request.getClientId(), request.getDeviceCode().getDeviceCode(), proof,
-            htu(), RequestContext.CLIENT_CERTIFICATES.get(), RequestContext.USER_AGENT.get());
-        case REFRESH_TOKEN -> grants.refresh(request.getClientId(), request.getRefreshToken().getRefreshToken(),
-            request.getRefreshToken().getScopeList(), request.getRefreshToken().getAudienceList(), proof, htu(),
-            RequestContext.CLIENT_CERTIFICATES.get(), RequestContext.USER_AGENT.get());
-        case GRANT_NOT_SET -> throw new OAuthException(OAuthError.UNSUPPORTED_GRANT_TYPE,
-            "set device_code or refresh_token");
-      };
+      TokenGrants.Tokens tokens = measured(request);
       return TokenResponse.newBuilder()
           .setAccessToken(tokens.accessToken())
           // RFC 8705 §3: certificate-bound tokens are presented as Bearer over the same mTLS connection.
@@ -63,6 +58,39 @@ public final class TokenServiceImpl extends TokenServiceGrpc.TokenServiceImplBas
           .setDeviceId(tokens.deviceId())
           .build();
     });
+  }
+
+  /** Runs the grant, counting its outcome and, when tokens were issued, how long that took. */
+  private TokenGrants.Tokens measured(TokenRequest request) {
+    String grantType = switch (request.getGrantCase()) {
+      case DEVICE_CODE -> GrantMetrics.DEVICE_CODE;
+      case REFRESH_TOKEN -> GrantMetrics.REFRESH_TOKEN;
+      case GRANT_NOT_SET -> GrantMetrics.NO_GRANT;
+    };
+    long start = System.nanoTime();
+    TokenGrants.Tokens tokens;
+    try {
+      tokens = grant(request);
+    } catch (RuntimeException e) {
+      OAuthError error = GrpcErrors.classify(e);
+      metrics.refused(grantType, GrpcErrors.rfcCode(error), error.name());
+      throw e;
+    }
+    metrics.issued(grantType, System.nanoTime() - start);
+    return tokens;
+  }
+
+  private TokenGrants.Tokens grant(TokenRequest request) {
+    List<String> proof = RequestContext.DPOP_PROOFS.get();
+    return switch (request.getGrantCase()) {
+      case DEVICE_CODE -> grants.deviceCode(request.getClientId(), request.getDeviceCode().getDeviceCode(), proof,
+          htu(), RequestContext.CLIENT_CERTIFICATES.get(), RequestContext.USER_AGENT.get());
+      case REFRESH_TOKEN -> grants.refresh(request.getClientId(), request.getRefreshToken().getRefreshToken(),
+          request.getRefreshToken().getScopeList(), request.getRefreshToken().getAudienceList(), proof, htu(),
+          RequestContext.CLIENT_CERTIFICATES.get(), RequestContext.USER_AGENT.get());
+      case GRANT_NOT_SET -> throw new OAuthException(OAuthError.UNSUPPORTED_GRANT_TYPE,
+          "set device_code or refresh_token");
+    };
   }
 
   @Override

@@ -17,6 +17,7 @@ final class Unary {
     try {
       response = handler.get();
     } catch (RuntimeException e) {
+      errors.recordRefusal(e);
       StatusRuntimeException status = errors.toStatus(e);
       // What the caller is told, no more: a description never carries request data that could be a secret.
       log.debug("{} refused: {}", RequestContext.FULL_METHOD.get(), status.getStatus().getDescription());

@@ -72,6 +72,10 @@ final class InitCommand implements Runnable {
   @Option(names = "--https-port", defaultValue = "8444", description = "HTTPS port (default ${DEFAULT-VALUE}).")
   int httpsPort;
 
+  @Option(names = "--ops-port", paramLabel = "PORT", description = "Operations listener port (/metrics, /healthz, "
+      + "/readyz on 127.0.0.1; default 9464, or 0 = any free port when --grpc-port is 0).")
+  Integer opsPort;
+
   @Option(names = "--issuer", paramLabel = "URL",
       description = "Token issuer (default https://localhost:<grpc-port>).")
   String issuer;
@@ -106,6 +110,9 @@ final class InitCommand implements Runnable {
       settings.put(ConfigKey.GRPC_PORT, Integer.toString(grpcPort));
       settings.put(ConfigKey.HTTPS_HOST, "127.0.0.1");
       settings.put(ConfigKey.HTTPS_PORT, Integer.toString(httpsPort));
+      // Asking for any free gRPC port means several brokers share this machine (tests, demos): same for ops.
+      settings.put(ConfigKey.OPS_PORT, Integer.toString(opsPort != null ? opsPort
+          : grpcPort == 0 ? 0 : Integer.parseInt(ConfigKey.OPS_PORT.defaultValue())));
       if (devToken) {
         createDevToken(hsmDir, settings);
       } else {

@@ -4,6 +4,8 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tokenbroker.broker.BrokerApplication;
 import io.tokenbroker.broker.BrokerContext;
 import io.tokenbroker.broker.BrokerFailure;
@@ -11,6 +13,9 @@ import io.tokenbroker.broker.api.BrokerServer;
 import io.tokenbroker.broker.config.BrokerConfig;
 import io.tokenbroker.broker.config.ConfigKey;
 import io.tokenbroker.broker.logging.BrokerLogging;
+import io.tokenbroker.broker.ops.OperationsRoutes;
+import io.tokenbroker.broker.ops.OperationsServer;
+import io.tokenbroker.broker.ops.ReadinessMonitor;
 import io.tokenbroker.broker.tls.AnyClientCertificateTrustManager;
 import io.tokenbroker.broker.tls.TlsKeyStores;
 import io.tokenbroker.broker.web.BrokerWebServer;
@@ -32,9 +37,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code broker serve}: runs the gRPC and HTTPS listeners until stopped. */
+/** {@code broker serve}: runs the gRPC, HTTPS and operations listeners until stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Run the broker: gRPC over TLS, and HTTPS for the JWKS, metadata and the /device page.")
+    description = "Run the broker: gRPC over TLS, HTTPS for the JWKS, metadata and the /device page, and plain "
+        + "HTTP on loopback for /metrics, /healthz and /readyz.")
 final class ServeCommand implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
 
@@ -54,10 +60,12 @@ final class ServeCommand implements Runnable {
     if (insecureDev) {
       requireLoopback(config.grpcHost());
     }
-    BrokerContext context = BrokerContext.open(config, System.getenv(), Clock.systemUTC());
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    BrokerContext context = BrokerContext.open(config, System.getenv(), Clock.systemUTC(), metrics);
     BrokerServer grpc = null;
     BrokerApplication app = null;
     BrokerWebServer web = null;
+    OperationsServer ops = null;
     ScheduledExecutorService maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "key-maintenance");
       t.setDaemon(true);
@@ -67,14 +75,19 @@ final class ServeCommand implements Runnable {
       BrokerApplication application = new BrokerApplication(context, Clock.systemUTC());
       app = application;
       // Sizes, keepalive, idle and handshake limits and the call executor: GrpcServerLimits.
-      grpc = BrokerServer.overNetty(grpcBuilder(config), application.services(), application.callGuard()).start();
-      application.startHsmMonitor(grpc::setServing);
+      grpc = BrokerServer.overNetty(grpcBuilder(config), application.services(), application.callGuard(),
+          application.grpcMetrics()).start();
+      ReadinessMonitor readiness = application.startHealthMonitoring(grpc::setServing);
+      if (config.opsEnabled()) {
+        ops = new OperationsServer(config.opsHost(), config.opsPort(),
+            new OperationsRoutes(metrics::scrape, readiness::current)).start();
+      }
       char[] storePassword = HexFormat.of().formatHex(new SecureRandom().generateSeed(16)).toCharArray();
       KeyStore tlsStore = TlsKeyStores.keyStore(config.tlsCertificate(), config.tlsPrivateKey(), storePassword);
       web = new BrokerWebServer(config.httpsHost(), config.httpsPort(), tlsStore, storePassword,
           application.webRoutes()).start();
     } catch (Exception e) {
-      stopQuietly(grpc, web, app, context);
+      stopQuietly(grpc, web, ops, app, context);
       throw new BrokerFailure(BrokerFailure.EXIT_CONFIG, "cannot start the listeners: " + rootMessage(e), e);
     }
     maintenance.scheduleWithFixedDelay(app::maintain, 1, 1, TimeUnit.MINUTES);
@@ -82,20 +95,22 @@ final class ServeCommand implements Runnable {
     CountDownLatch stopped = new CountDownLatch(1);
     BrokerServer grpcServer = grpc;
     BrokerWebServer webServer = web;
+    OperationsServer opsServer = ops;
     BrokerApplication running = app;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("stopping");
       maintenance.shutdownNow();
       // Streams end first (they never finish on their own); then in-flight grants drain; then the writer stops.
       running.revocationFeed().close();
-      stopQuietly(grpcServer, webServer, running, context);
+      stopQuietly(grpcServer, webServer, opsServer, running, context);
       stopped.countDown();
     }, "shutdown"));
     log.info("active signing key {} ({})", context.keys().activeKey().kid(), context.keys().activeKey().algorithm());
     // One stable line that scripts and tests wait for.
     System.out.println("broker ready: grpc=" + config.grpcHost() + ":" + grpc.port()
         + (insecureDev ? " (plaintext)" : "") + " https="
-        + config.httpsHost() + ":" + web.port() + " issuer=" + config.issuer());
+        + config.httpsHost() + ":" + web.port() + " issuer=" + config.issuer()
+        + " ops=" + (ops == null ? "off" : config.opsHost() + ":" + ops.port()));
     System.out.flush();
     try {
       stopped.await();
@@ -150,14 +165,17 @@ final class ServeCommand implements Runnable {
     return NettyServerBuilder.forAddress(address, credentials);
   }
 
-  private static void stopQuietly(BrokerServer grpc, BrokerWebServer web, BrokerApplication app,
-      BrokerContext context) {
+  private static void stopQuietly(BrokerServer grpc, BrokerWebServer web, OperationsServer ops,
+      BrokerApplication app, BrokerContext context) {
     try {
       if (grpc != null) {
         grpc.stop();
       }
       if (web != null) {
         web.stop();
+      }
+      if (ops != null) {
+        ops.stop();
       }
     } catch (Exception e) {
       log.warn("error while stopping listeners: {}", e.getMessage());

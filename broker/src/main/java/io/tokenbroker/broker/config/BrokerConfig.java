@@ -114,6 +114,10 @@ public final class BrokerConfig {
     hsmHealthInterval();
     auditRetention();
     webSettings();
+    opsEnabled();
+    opsPort();
+    healthCheckInterval();
+    deviceCountMaxAge();
     logSettings();
   }
 
@@ -388,6 +392,39 @@ public final class BrokerConfig {
     } catch (NumberFormatException e) {
       throw invalid(key, "must be a number");
     }
+  }
+
+  /** Whether the operations listener (/metrics, /healthz, /readyz) runs. */
+  public boolean opsEnabled() {
+    String v = raw(ConfigKey.OPS_ENABLED);
+    if (!v.equals("true") && !v.equals("false")) {
+      throw invalid(ConfigKey.OPS_ENABLED, "must be true or false");
+    }
+    return Boolean.parseBoolean(v);
+  }
+
+  public String opsHost() {
+    return raw(ConfigKey.OPS_HOST);
+  }
+
+  public int opsPort() {
+    return port(ConfigKey.OPS_PORT);
+  }
+
+  public Duration healthCheckInterval() {
+    Duration d = duration(ConfigKey.HEALTH_CHECK_INTERVAL);
+    if (d.compareTo(Duration.ofMillis(100)) < 0 || d.compareTo(Duration.ofMinutes(5)) > 0) {
+      throw invalid(ConfigKey.HEALTH_CHECK_INTERVAL, "must be between 100 ms and 5 min");
+    }
+    return d;
+  }
+
+  public Duration deviceCountMaxAge() {
+    Duration d = duration(ConfigKey.METRICS_DEVICE_COUNT_MAX_AGE);
+    if (d.compareTo(Duration.ofSeconds(1)) < 0 || d.compareTo(Duration.ofHours(1)) > 0) {
+      throw invalid(ConfigKey.METRICS_DEVICE_COUNT_MAX_AGE, "must be between PT1S and PT1H");
+    }
+    return d;
   }
 
   /** How {@code serve} logs: {@code log.format}, {@code log.level}, {@code log.audit}. */

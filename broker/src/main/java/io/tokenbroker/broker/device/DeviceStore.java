@@ -28,6 +28,9 @@ public interface DeviceStore {
 
   void setState(String deviceId, Device.State state, String reason, Instant now);
 
+  /** How many devices are in each state (states without devices are absent). Reads every device's state. */
+  java.util.Map<Device.State, Long> countByState();
+
   /** Ids of the client's devices that are not revoked. */
   List<String> unrevokedIdsOfClient(String clientId);
 }

@@ -71,7 +71,8 @@ public final class TokenGrants {
   private sealed interface Outcome {
     record Issued(Tokens tokens) implements Outcome {}
 
-    record Refused(OAuthException error) implements Outcome {}
+    /** {@code reuseDetected}: the refusal revoked a refresh family for reuse (committed with it). */
+    record Refused(OAuthException error, boolean reuseDetected) implements Outcome {}
   }
 
   private final RevocationLog revocations;
@@ -87,12 +88,15 @@ public final class TokenGrants {
   private final AccessTokenIssuer issuer;
   private final PresentedCertificates certificates;
   private final DeviceCertificateStore issuedCertificates;
+  private final GrantMonitor monitor;
   private final Clock clock;
 
   public TokenGrants(ClientStore clients, DeviceAuthorizationStore authorizations, DeviceStore devices,
       RefreshTokenStore refreshTokens, DpopReplayCache replay, AuditLog audit, Transactor transactor,
       DpopProofValidator proofs, AccessTokenIssuer issuer, RevocationLog revocations, RevocationListener listener,
-      PresentedCertificates certificates, DeviceCertificateStore issuedCertificates, Clock clock) {
+      PresentedCertificates certificates, DeviceCertificateStore issuedCertificates, GrantMonitor monitor,
+      Clock clock) {
+    this.monitor = monitor;
     this.certificates = certificates;
     this.issuedCertificates = issuedCertificates;
     this.revocations = revocations;
@@ -234,7 +238,8 @@ public final class TokenGrants {
       }
       if (decision instanceof RefreshRotation.Decision.ReuseDetected reuse) {
         revokeFamilyForReuse(family, client, reuse.why(), now);
-        return refused(OAuthError.INVALID_GRANT, "the refresh token was already used; its family is revoked");
+        return new Outcome.Refused(new OAuthException(OAuthError.INVALID_GRANT,
+            "the refresh token was already used; its family is revoked"), true);
       }
       if (device.state() == Device.State.REVOKED) {
         throw new OAuthException(OAuthError.DEVICE_REVOKED, "the device has been revoked");
@@ -282,6 +287,9 @@ public final class TokenGrants {
     }));
     if (outcome instanceof Outcome.Refused r) {
       listener.revocationsCommitted();
+      if (r.reuseDetected()) {
+        monitor.refreshTokenReuseDetected();
+      }
       auditRefusal(r.error(), clientId);
       throw r.error();
     }
@@ -419,7 +427,7 @@ public final class TokenGrants {
   }
 
   private static Outcome refused(OAuthError error, String description) {
-    return new Outcome.Refused(new OAuthException(error, description));
+    return new Outcome.Refused(new OAuthException(error, description), false);
   }
 
   private Client knownClient(String clientId) {

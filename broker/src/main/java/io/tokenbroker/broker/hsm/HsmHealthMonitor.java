@@ -15,10 +15,16 @@ import org.slf4j.LoggerFactory;
  * hear when the HSM becomes unusable and usable again, so health checks can say NOT_SERVING meanwhile.
  *
  * <p>Requests that reach the HSM while it is unusable fail on their own (UNAVAILABLE, nothing committed); the
- * monitor only restores the login. Thread-safety: thread-safe; checks run on one private thread.
+ * monitor only restores the login. A probe or re-login that hangs (an unreachable network HSM blocks rather
+ * than fails) makes {@link #usable()} false once it has run for {@link #HANG_LIMIT}.
+ *
+ * <p>Thread-safety: thread-safe; checks run on one private thread.
  */
 public final class HsmHealthMonitor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HsmHealthMonitor.class);
+  /** A check still running after this long counts as a failure: a usable HSM signs in milliseconds. */
+  public static final Duration HANG_LIMIT = Duration.ofSeconds(5);
+  private static final long NOT_CHECKING = Long.MIN_VALUE;
 
   private final Pkcs11Token token;
   private final Runnable probe;
@@ -31,6 +37,8 @@ public final class HsmHealthMonitor implements AutoCloseable {
   });
   private final AtomicBoolean checkQueued = new AtomicBoolean();
   private volatile boolean usable = true;
+  /** System.nanoTime() when the running check began, or NOT_CHECKING. */
+  private volatile long checkStartedAt = NOT_CHECKING;
 
   /**
    * @param probe a cheap key operation that throws when the HSM cannot be used (e.g. sign with the active key)
@@ -49,9 +57,11 @@ public final class HsmHealthMonitor implements AutoCloseable {
     return this;
   }
 
-  /** Whether the last probe (or re-login) succeeded. */
+  /** Whether the last probe (or re-login) succeeded and no check has been hanging for {@link #HANG_LIMIT}. */
   public boolean usable() {
-    return usable;
+    long started = checkStartedAt;
+    boolean hanging = started != NOT_CHECKING && System.nanoTime() - started > HANG_LIMIT.toNanos();
+    return usable && !hanging;
   }
 
   private void checkSoon() {
@@ -68,6 +78,15 @@ public final class HsmHealthMonitor implements AutoCloseable {
   }
 
   private void check() {
+    checkStartedAt = System.nanoTime();
+    try {
+      probeAndRelogin();
+    } finally {
+      checkStartedAt = NOT_CHECKING;
+    }
+  }
+
+  private void probeAndRelogin() {
     if (probeSucceeds()) {
       setUsable(true);
       return;

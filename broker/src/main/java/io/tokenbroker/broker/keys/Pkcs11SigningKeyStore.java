@@ -59,12 +59,19 @@ public final class Pkcs11SigningKeyStore implements SigningKeyStore {
   private final Pkcs11Token token;
   private final Provider provider;
   private final Clock clock;
+  private final SigningObserver observer;
   private final Map<String, SigningKey> loaded = new ConcurrentHashMap<>();
 
   public Pkcs11SigningKeyStore(Pkcs11Token token, Clock clock) {
+    this(token, clock, SigningObserver.NONE);
+  }
+
+  /** @param observer hears the outcome and duration of every signature made with this store's keys */
+  public Pkcs11SigningKeyStore(Pkcs11Token token, Clock clock, SigningObserver observer) {
     this.token = token;
     this.provider = token.provider();
     this.clock = clock;
+    this.observer = observer;
   }
 
   @Override
@@ -116,7 +123,7 @@ public final class Pkcs11SigningKeyStore implements SigningKeyStore {
         throw new KeyOperationException("HSM object " + alias + " holds a key whose thumbprint is "
             + jwk.getKeyID() + ", not " + kid);
       }
-      SigningKey key = new Pkcs11SigningKey(kid, alias, algorithm, jwk, privateKey, token);
+      SigningKey key = new Pkcs11SigningKey(kid, alias, algorithm, jwk, privateKey, token, observer);
       loaded.put(kid, key);
       return Optional.of(key);
     } catch (GeneralSecurityException | RuntimeException e) {
@@ -209,9 +216,11 @@ public final class Pkcs11SigningKeyStore implements SigningKeyStore {
     private final JWK publicJwk;
     private final Pkcs11Token token;
     private final TokenKeyHandle privateKey;
+    private final SigningObserver observer;
 
     Pkcs11SigningKey(String kid, String alias, SigningAlgorithm algorithm, JWK publicJwk, PrivateKey privateKey,
-        Pkcs11Token token) {
+        Pkcs11Token token, SigningObserver observer) {
+      this.observer = observer;
       this.kid = kid;
       this.algorithm = algorithm;
       this.publicJwk = publicJwk;
@@ -236,12 +245,16 @@ public final class Pkcs11SigningKeyStore implements SigningKeyStore {
 
     @Override
     public byte[] sign(byte[] signingInput) {
+      long start = System.nanoTime();
       try {
         Signature signature = algorithm.newSignature(token.provider());
         signature.initSign(privateKey.get());
         signature.update(signingInput);
-        return signature.sign();
+        byte[] signed = signature.sign();
+        observer.signed(System.nanoTime() - start);
+        return signed;
       } catch (GeneralSecurityException | RuntimeException e) {
+        observer.failed(System.nanoTime() - start);
         token.noteFailure(e);
         throw new KeyOperationException("HSM signature with key " + kid + " failed: "
             + Pkcs11Errors.describe(e), e);

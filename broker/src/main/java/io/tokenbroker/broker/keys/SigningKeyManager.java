@@ -161,6 +161,21 @@ public final class SigningKeyManager {
     return current().active();
   }
 
+  /**
+   * Whether the key this broker signs with is the one the database records as ACTIVE (readiness). False before
+   * {@link #start()}, and when the records changed behind this broker's back since its last reload (another
+   * broker on the same database rotated, or the key was removed); the next maintenance reloads. Reads the
+   * database (a small table); throws when it cannot.
+   */
+  public boolean signsWithRecordedActiveKey() {
+    Snapshot s = snapshot.get();
+    if (s == null) {
+      return false;
+    }
+    String kid = s.active().kid();
+    return records.list().stream().anyMatch(r -> r.state() == KeyState.ACTIVE && r.kid().equals(kid));
+  }
+
   /** The public keys of every NEXT, ACTIVE and RETIRED key (RFC 7517 §5). */
   public JWKSet publishedKeys() {
     return current().published();

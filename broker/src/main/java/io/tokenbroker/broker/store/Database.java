@@ -2,10 +2,13 @@ package io.tokenbroker.broker.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.SQLExceptionOverride;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.tokenbroker.broker.BrokerFailure;
 import io.tokenbroker.broker.Transactor;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -43,12 +46,24 @@ public final class Database implements AutoCloseable, Transactor {
    * @throws BrokerFailure with a readable line when the database is locked by another process or broken
    */
   public static Database open(String jdbcUrl, int maxPoolSize) {
+    return open(jdbcUrl, maxPoolSize, null);
+  }
+
+  /**
+   * Opens the pool, reporting its use (active, idle and pending connections, wait times) to {@code metrics}
+   * when given, and migrates the schema.
+   */
+  public static Database open(String jdbcUrl, int maxPoolSize, MeterRegistry metrics) {
     HikariConfig config = new HikariConfig();
+    if (metrics != null) {
+      config.setMetricRegistry(metrics);
+    }
     config.setJdbcUrl(jdbcUrl);
     config.setMaximumPoolSize(maxPoolSize);
     config.setAutoCommit(false);
     config.setPoolName("tokenbroker-db");
     config.setInitializationFailTimeout(1);
+    config.setExceptionOverride(new BrokenConnectionEviction());
     HikariDataSource dataSource;
     try {
       dataSource = new HikariDataSource(config);
@@ -212,6 +227,45 @@ public final class Database implements AutoCloseable, Transactor {
       connection.rollback();
     } catch (SQLException e) {
       cause.addSuppressed(e);
+    }
+  }
+
+  /**
+   * Whether a pooled connection answers a query within {@code timeoutSeconds} (readiness). A pool that
+   * cannot reach the database may block for its connection timeout; callers that must not wait run this on a
+   * thread of their own.
+   */
+  public boolean isReachable(int timeoutSeconds) {
+    // A real round trip: H2's remote Connection.isValid can answer true from client-side state alone.
+    try (Connection connection = dataSource.getConnection();
+        java.sql.Statement statement = connection.createStatement()) {
+      statement.setQueryTimeout(timeoutSeconds);
+      try (java.sql.ResultSet rs = statement.executeQuery("SELECT 1")) {
+        return rs.next();
+      } finally {
+        connection.rollback();
+      }
+    } catch (SQLException | RuntimeException e) {
+      return false; // a dropped connection has left the pool with the exception (BrokenConnectionEviction)
+    }
+  }
+
+  /**
+   * A connection the database server dropped (a restart, a network cut; H2 over TCP says 90067 "connection is
+   * broken", JDBC drivers in general SQLNonTransientConnectionException or SQLState class 08) leaves the pool at
+   * its first failure. Hikari would otherwise test it only after it sat idle, so a busy broker would keep
+   * drawing it and failing long after the server is back.
+   */
+  private static final class BrokenConnectionEviction implements SQLExceptionOverride {
+    @java.lang.Override // (SQLExceptionOverride.Override, the verdict, hides the annotation's simple name)
+    public SQLExceptionOverride.Override adjudicate(SQLException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof SQLNonTransientConnectionException
+            || (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08"))) {
+          return SQLExceptionOverride.Override.MUST_EVICT;
+        }
+      }
+      return SQLExceptionOverride.Override.CONTINUE_EVICT;
     }
   }
 

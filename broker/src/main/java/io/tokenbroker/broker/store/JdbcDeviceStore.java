@@ -45,6 +45,21 @@ public final class JdbcDeviceStore implements DeviceStore {
   }
 
   @Override
+  public java.util.Map<Device.State, Long> countByState() {
+    return db.inTransaction(conn -> {
+      // Answered from the devices_by_state index (V7), without reading the rows.
+      try (PreparedStatement ps = conn.prepareStatement("SELECT state, COUNT(*) FROM devices GROUP BY state");
+          ResultSet rs = ps.executeQuery()) {
+        java.util.Map<Device.State, Long> counts = new java.util.EnumMap<>(Device.State.class);
+        while (rs.next()) {
+          counts.put(Device.State.valueOf(rs.getString(1)), rs.getLong(2));
+        }
+        return counts;
+      }
+    });
+  }
+
+  @Override
   public Optional<Device> find(String deviceId) {
     return db.inTransaction(conn -> {
       try (PreparedStatement ps = conn.prepareStatement("SELECT " + COLUMNS + " FROM devices WHERE device_id = ?")) {

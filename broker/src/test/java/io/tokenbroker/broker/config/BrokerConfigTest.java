@@ -51,6 +51,26 @@ class BrokerConfigTest {
   }
 
   @Test
+  void loadWhenEmptyThenTheOperationsListenerIsOnLoopbackAtItsDocumentedPort() throws Exception {
+    BrokerConfig c = load("");
+    assertThat(c.opsEnabled()).isTrue();
+    assertThat(java.net.InetAddress.getByName(c.opsHost()).isLoopbackAddress()).isTrue();
+    assertThat(c.opsPort()).isEqualTo(9464);
+    assertThat(c.healthCheckInterval()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(load("ops.enabled=false\n").opsEnabled()).isFalse();
+  }
+
+  @Test
+  void loadWhenOperationsSettingsAreWrongThenRefusedNamingThem() {
+    assertThatThrownBy(() -> load("ops.enabled=off\n")).hasMessageContaining("'ops.enabled' must be true or false");
+    assertThatThrownBy(() -> load("ops.port=-1\n")).hasMessageContaining("'ops.port' must be a port number");
+    assertThatThrownBy(() -> load("health.check-interval=PT0.01S\n"))
+        .hasMessageContaining("'health.check-interval' must be between 100 ms and 5 min");
+    assertThatThrownBy(() -> load("metrics.device-count-max-age=PT0S\n"))
+        .hasMessageContaining("'metrics.device-count-max-age' must be between PT1S and PT1H");
+  }
+
+  @Test
   void loadWhenMisspeltKeyThenRefusedNamingIt() {
     assertThatThrownBy(() -> load("keys.algoritm=PS256\n"))
         .isInstanceOf(BrokerFailure.class).hasMessageContaining("unknown setting(s) [keys.algoritm]");

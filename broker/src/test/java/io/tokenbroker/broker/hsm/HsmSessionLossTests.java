@@ -151,8 +151,9 @@ class HsmSessionLossTests {
     logOutBehindTheBrokersBack();
 
     awaitTrue(() -> broker.context().token().generation() > generation);
-    assertThat(HealthGrpc.newBlockingStub(broker.channel()).check(HealthCheckRequest.getDefaultInstance())
-        .getStatus()).isEqualTo(ServingStatus.SERVING);
+    // The re-login is done; readiness is re-evaluated right after the next probe succeeds.
+    awaitTrue(() -> HealthGrpc.newBlockingStub(broker.channel()).check(HealthCheckRequest.getDefaultInstance())
+        .getStatus() == ServingStatus.SERVING);
     assertThat(refresh(first.getRefreshToken()).getAccessToken()).as("the first device call after the loss works")
         .isNotEmpty();
   }

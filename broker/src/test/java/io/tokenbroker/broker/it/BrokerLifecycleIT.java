@@ -108,6 +108,28 @@ class BrokerLifecycleIT {
   }
 
   @Test
+  void serveAnswersMetricsAndReadinessOnTheLoopbackOperationsListener() throws Exception {
+    Path home = init();
+    assertThat(Files.readString(home.resolve("broker.properties"))).contains("ops.port=0");
+    try (BrokerProcess broker = BrokerProcess.serve(home)) {
+      java.net.InetSocketAddress ops = broker.opsAddress();
+      assertThat(ops.getHostString()).isEqualTo("127.0.0.1");
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      HttpResponse<String> ready = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+          "http://127.0.0.1:" + ops.getPort() + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+      HttpResponse<String> metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+          "http://127.0.0.1:" + ops.getPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      // The packaged jar carries every binder: the broker's own meters, gRPC, the pool and the JVM.
+      assertThat(metrics.body()).contains("\ntokenbroker_ready 1.0\n",
+          "tokenbroker_token_grants_total{grant_type=\"device_code\",outcome=\"success\",reason=\"none\"} 0.0",
+          "grpc_server_processing_duration_seconds", "hikaricp_connections_active{pool=\"tokenbroker-db\"}",
+          "jvm_memory_used_bytes");
+    }
+  }
+
+  @Test
   void rotateBetweenRestartsKeepsStatesAndPublishesRetiredKey() throws Exception {
     Path home = init();
     Map<String, String> initial = keyStates(home);

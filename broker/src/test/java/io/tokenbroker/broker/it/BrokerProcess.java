@@ -128,6 +128,15 @@ final class BrokerProcess implements AutoCloseable {
     return output.toString();
   }
 
+  /** The operations listener's address from the ready line ("ops=HOST:PORT"). */
+  java.net.InetSocketAddress opsAddress() {
+    Matcher m = Pattern.compile("broker ready: .* ops=([^\\s:]+):(\\d+)").matcher(output);
+    if (!m.find()) {
+      throw new IllegalStateException("no ops= in the ready line:\n" + output);
+    }
+    return java.net.InetSocketAddress.createUnresolved(m.group(1), Integer.parseInt(m.group(2)));
+  }
+
   /** SIGTERM and wait: the orderly stop an init system does. */
   int stop() throws InterruptedException {
     process.destroy();

@@ -40,6 +40,7 @@ class DistributionIT {
     assertThat(root.getFileName().toString()).startsWith("broker-");
     assertThat(root.resolve("lib/broker.jar")).isRegularFile();
     assertThat(root.resolve("conf/broker.properties.sample")).isRegularFile();
+    assertThat(root.resolve("conf/alerts.yml")).isRegularFile();
     assertThat(root.resolve("systemd/tokenbroker-broker.service")).content()
         .contains("ProtectSystem=strict").contains("NoNewPrivileges=yes");
     assertThat(root.resolve("hsm-config/softhsm2/create-token.sh")).isExecutable();

@@ -6,11 +6,16 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tokenbroker.broker.BrokerApplication;
 import io.tokenbroker.broker.BrokerContext;
 import io.tokenbroker.broker.api.BrokerServer;
 import io.tokenbroker.broker.api.GrpcServerLimits;
 import io.tokenbroker.broker.config.BrokerConfig;
+import io.tokenbroker.broker.ops.OperationsRoutes;
+import io.tokenbroker.broker.ops.OperationsServer;
+import io.tokenbroker.broker.ops.ReadinessMonitor;
 import io.tokenbroker.broker.tls.DevCertificates;
 import io.tokenbroker.proto.v1.DeviceAuthorizationServiceGrpc;
 import io.tokenbroker.proto.v1.TokenServiceGrpc;
@@ -39,11 +44,20 @@ public final class InProcessBroker implements AutoCloseable {
   private final ManagedChannel channel;
   private final Path dir;
   private final String name;
+  private final PrometheusMeterRegistry metrics;
+  private final ReadinessMonitor readiness;
   private BrokerServer tlsServer;
   private io.tokenbroker.broker.web.BrokerWebServer webServer;
+  private OperationsServer opsServer;
+
+  private final List<BrokerServer> servers;
 
   private InProcessBroker(BrokerContext context, BrokerApplication application, BrokerServer server,
-      ManagedChannel channel, Path dir, String name) {
+      ManagedChannel channel, Path dir, String name, PrometheusMeterRegistry metrics, ReadinessMonitor readiness,
+      List<BrokerServer> servers) {
+    this.servers = servers;
+    this.metrics = metrics;
+    this.readiness = readiness;
     this.dir = dir;
     this.name = name;
     this.context = context;
@@ -60,15 +74,18 @@ public final class InProcessBroker implements AutoCloseable {
         + "hsm.pkcs11-config=" + hsm.pkcs11Config() + "\n"
         + "database.url=jdbc:h2:file:" + dir.resolve("data/broker") + ";WRITE_DELAY=0\n"
         + extraConfig);
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     BrokerContext context = BrokerContext.open(BrokerConfig.load(dir),
-        Map.of("TOKENBROKER_HSM_PIN", new String(hsm.pinChars())), clock);
+        Map.of("TOKENBROKER_HSM_PIN", new String(hsm.pinChars())), clock, metrics);
     BrokerApplication application = new BrokerApplication(context, clock);
     String name = InProcessServerBuilder.generateName();
     BrokerServer server = new BrokerServer(GrpcServerLimits.applyTo(InProcessServerBuilder.forName(name))
-        .directExecutor(), application.services(), application.callGuard()).start();
-    application.startHsmMonitor(server::setServing);
+        .directExecutor(), application.services(), application.callGuard(), application.grpcMetrics()).start();
+    // Readiness drives the health service of every listener: this one and the TLS one started later.
+    List<BrokerServer> servers = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(server));
+    ReadinessMonitor readiness = application.startHealthMonitoring(ready -> servers.forEach(s -> s.setServing(ready)));
     ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    return new InProcessBroker(context, application, server, channel, dir, name);
+    return new InProcessBroker(context, application, server, channel, dir, name, metrics, readiness, servers);
   }
 
   /** Which client certificate a TLS channel presents. */
@@ -116,7 +133,9 @@ public final class InProcessBroker implements AutoCloseable {
           .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.OPTIONAL).build();
       tlsServer = BrokerServer.overNetty(io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(
           new java.net.InetSocketAddress("127.0.0.1", 0), credentials), application.services(),
-          application.callGuard()).start();
+          application.callGuard(), application.grpcMetrics()).start();
+      servers.add(tlsServer);
+      tlsServer.setServing(readiness.current().ready());
     }
     return NettyChannelBuilder.forAddress("localhost", tlsServer.port(), creds.build());
   }
@@ -134,6 +153,29 @@ public final class InProcessBroker implements AutoCloseable {
           application.webRoutes()).start();
     }
     return java.net.URI.create("https://localhost:" + webServer.port());
+  }
+
+  /**
+   * The operations listener (/metrics, /healthz, /readyz) as {@code broker serve} starts it from this home's
+   * {@code ops.host} and {@code ops.port}, started on first use. The test configuration should set
+   * {@code ops.port=0}.
+   */
+  public OperationsServer operations() throws Exception {
+    if (opsServer == null) {
+      BrokerConfig config = context.config();
+      opsServer = new OperationsServer(config.opsHost(), config.opsPort(),
+          new OperationsRoutes(metrics::scrape, readiness::current)).start();
+    }
+    return opsServer;
+  }
+
+  /** The broker's meters, as /metrics serves them. */
+  public PrometheusMeterRegistry metrics() {
+    return metrics;
+  }
+
+  public ReadinessMonitor readiness() {
+    return readiness;
   }
 
   /** The home directory (TLS material under {@code tls/}). */
@@ -236,6 +278,9 @@ public final class InProcessBroker implements AutoCloseable {
     }
     if (webServer != null) {
       webServer.stop();
+    }
+    if (opsServer != null) {
+      opsServer.stop();
     }
     context.close();
   }
