@@ -20,6 +20,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,6 +66,8 @@ class NoSecretsInLogsIT {
             .isEqualTo("AUTHORIZATION_PENDING");
         signInAndApprove(owner, code, password);
 
+        // RFC 8628 §3.5: a client waits `interval` between polls; the approval can be quicker than that.
+        Thread.sleep(TimeUnit.SECONDS.toMillis(started.getInterval()) + 250);
         TokenResponse issued = device.deviceCode(started.getDeviceCode());
         deviceId = issued.getDeviceId();
         assertThat(device.refused("device code used twice", () -> device.deviceCode(started.getDeviceCode())))
