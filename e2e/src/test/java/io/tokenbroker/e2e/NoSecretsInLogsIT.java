@@ -67,7 +67,7 @@ class NoSecretsInLogsIT {
         signInAndApprove(owner, code, password);
 
         // RFC 8628 §3.5: a client waits `interval` between polls; the approval can be quicker than that.
-        Thread.sleep(TimeUnit.SECONDS.toMillis(started.getInterval()) + 250);
+        Thread.sleep(TimeUnit.SECONDS.toMillis(started.getInterval().getSeconds()) + 250);
         TokenResponse issued = device.deviceCode(started.getDeviceCode());
         deviceId = issued.getDeviceId();
         assertThat(device.refused("device code used twice", () -> device.deviceCode(started.getDeviceCode())))
