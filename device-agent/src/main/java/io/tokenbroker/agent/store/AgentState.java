@@ -39,6 +39,8 @@ public record AgentState(String clientId, String deviceId, String refreshToken, 
     String deviceState, String lastError, String lastErrorReason, Instant rotationStartedAt, String dpopKeyJwk,
     String dpopKeyAlias) {
   private static final String VERSION = "1";
+  /** The device states the agent records (from the broker's ErrorInfo, or "unknown" before any answer). */
+  private static final List<String> DEVICE_STATES = List.of("active", "suspended", "revoked", "unknown");
 
   public AgentState {
     audiences = audiences == null ? List.of() : List.copyOf(audiences);
@@ -114,10 +116,16 @@ public record AgentState(String clientId, String deviceId, String refreshToken, 
         throw new AgentException(ExitCodes.STORE, "state file " + file + " has unknown version "
             + p.getProperty("version"));
       }
+      String deviceState = p.getProperty("device_state", "unknown");
+      if (!DEVICE_STATES.contains(deviceState)) {
+        // Never echo the value: a damaged file may hold a secret there.
+        throw new AgentException(ExitCodes.STORE, "state file " + file + " decrypted but its device_state is not"
+            + " one of " + String.join(", ", DEVICE_STATES));
+      }
       return new AgentState(p.getProperty("client_id"), p.getProperty("device_id"), p.getProperty("refresh_token"),
           instant(p, "refresh_expires_at"), p.getProperty("access_token"), instant(p, "access_expires_at"),
           words(p.getProperty("audiences")), words(p.getProperty("scopes")), instant(p, "last_refresh_at"),
-          p.getProperty("device_state", "unknown"), p.getProperty("last_error"), p.getProperty("last_error_reason"),
+          deviceState, p.getProperty("last_error"), p.getProperty("last_error_reason"),
           instant(p, "rotation_started_at"), p.getProperty("dpop_key_jwk"), p.getProperty("dpop_key_alias"));
     } catch (IOException | RuntimeException e) {
       if (e instanceof AgentException ae) {

@@ -128,6 +128,26 @@ class StateStoreTest {
   }
 
   @Test
+  void aSealedStateWithAnUnknownDeviceStateIsRefusedWithoutEchoingIt() throws Exception {
+    Path dir = tmp.resolve("state");
+    StateStore store = store(dir);
+    store.save(sample());
+    // Authentic (sealed under this device's key) but not something the agent writes: a device_state that
+    // swallowed the next line, token included. Found by StateStoreFuzzTests.
+    String damaged = new String(sample().serialize(), StandardCharsets.ISO_8859_1)
+        .replace("device_state=active", "device_state=activh_token=" + REFRESH);
+    new SealedFile(store.path(), DerivedStoreKey.open(dir.resolve("device.secret"), false))
+        .write(damaged.getBytes(StandardCharsets.ISO_8859_1), null);
+    byte[] before = Files.readAllBytes(store.path());
+    assertThatThrownBy(() -> store(dir).load())
+        .isInstanceOf(AgentException.class)
+        .hasMessageContaining(store.path().toString())
+        .hasMessageContaining("device_state is not one of active, suspended, revoked, unknown")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(REFRESH).doesNotContain("activh"));
+    assertThat(Files.readAllBytes(store.path())).isEqualTo(before);
+  }
+
+  @Test
   void secondLockOnTheSameDirectoryIsRefused() {
     StateDirectory dir = StateDirectory.open(tmp.resolve("state"));
     try (StoreLock first = StoreLock.acquire(dir)) {
