@@ -46,6 +46,9 @@ final class Proc implements AutoCloseable {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().remove("SOFTHSM2_CONF");
     pb.environment().put("JAVA", JAVA);
+    // The launchers' class-data sharing archives in the build directory, not in the user's ~/.cache.
+    pb.environment().put("TOKENBROKER_CDS_DIR", ROOT.resolve("e2e/target/cds").toString());
+    pb.environment().put("DEVICE_AGENT_CDS_DIR", ROOT.resolve("e2e/target/cds").toString());
     pb.environment().putAll(env);
     Process p = pb.start();
     p.getOutputStream().close();

@@ -14,14 +14,14 @@ import java.util.stream.Collectors;
  * its value is checked exactly like the file's, and an empty variable counts as unset. A {@code TOKENBROKER_}
  * variable whose first word after the prefix is that of a setting (BROKER, GRPC, HSM, LOG, ...) but which names
  * no setting is an error, like an unknown key in the file, because a misspelt security setting must not be
- * ignored. Not settings, and so allowed: the launcher's {@code TOKENBROKER_JAVA_OPTS} and
- * {@code TOKENBROKER_BROKER_JAR}, the default PIN variable {@code TOKENBROKER_HSM_PIN} and whatever variable
+ * ignored. Not settings, and so allowed: the launcher's {@code TOKENBROKER_JAVA_OPTS},
+ * {@code TOKENBROKER_BROKER_JAR} and {@code TOKENBROKER_CDS_DIR}, the default PIN variable {@code TOKENBROKER_HSM_PIN} and whatever variable
  * {@code hsm.pin-env} names.
  */
 final class EnvironmentOverrides {
   static final String PREFIX = "TOKENBROKER_";
   private static final Set<String> NOT_SETTINGS =
-      Set.of("TOKENBROKER_JAVA_OPTS", "TOKENBROKER_BROKER_JAR", "TOKENBROKER_HSM_PIN");
+      Set.of("TOKENBROKER_JAVA_OPTS", "TOKENBROKER_BROKER_JAR", "TOKENBROKER_CDS_DIR", "TOKENBROKER_HSM_PIN");
 
   private EnvironmentOverrides() {}
 

@@ -51,6 +51,8 @@ final class BrokerProcess implements AutoCloseable {
     environment.remove("SOFTHSM2_CONF");
     environment.remove("TOKENBROKER_HSM_PIN");
     environment.put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // The launcher's class-data sharing archive in the build directory, not in the user's ~/.cache.
+    environment.put("TOKENBROKER_CDS_DIR", Path.of("target", "cds").toAbsolutePath().toString());
     environment.put("TOKENBROKER_BROKER_JAR", System.getProperty("broker.jar",
         REPO_ROOT.resolve("broker/target/broker.jar").toString()));
     environment.putAll(env);

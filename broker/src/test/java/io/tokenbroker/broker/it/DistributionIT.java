@@ -52,10 +52,17 @@ class DistributionIT {
     assertThat(version.exitCode).isZero();
     assertThat(version.output).matches("(?s)broker \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? \\(commit [0-9a-f]{12}(, modified)?\\)\\s*");
 
+    // The first command wrote the launcher's class-data sharing archive into the user's cache, and said nothing
+    // of it (the version line above is all there was); the next command starts from it.
+    Path cache = tmp.resolve("cache/tokenbroker");
+    assertThat(archives(cache)).hasSize(1).allMatch(a -> a.getFileName().toString().matches("broker-jdk\\d+-\\d+\\.jsa"));
     Path home = tmp.resolve("home");
+    Path classLog = tmp.resolve("classes.log");
     Result init = run(root, List.of(launcher, "init", "--home", home.toString(), "--grpc-port", "0",
-        "--https-port", "0"));
+        "--https-port", "0"), "-Xlog:class+load=info:file=" + classLog);
     assertThat(init.exitCode).as(init.output).isZero();
+    assertThat(Files.readString(classLog)).as("classes came from the archive")
+        .contains("io.tokenbroker.broker.cli.BrokerCommand source: shared objects file (top)");
 
     ProcessBuilder serve = builder(root, List.of(launcher, "serve", "--home", home.toString()));
     Process p = serve.redirectErrorStream(true).start();
@@ -70,21 +77,39 @@ class DistributionIT {
       p.destroy();
       assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     }
+    assertThat(archives(cache)).as("serve uses the archive, never writes one").hasSize(1);
   }
 
   private record Result(int exitCode, String output) {}
 
-  private static ProcessBuilder builder(Path dir, List<String> command) {
+  private static List<Path> archives(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.toList();
+    }
+  }
+
+  private ProcessBuilder builder(Path dir, List<String> command) {
     ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
-    // Nothing from the source tree: the launcher must find its own jar.
+    // Nothing from the source tree: the launcher must find its own jar, and uses the default cache directory.
     pb.environment().remove("TOKENBROKER_BROKER_JAR");
+    pb.environment().remove("TOKENBROKER_CDS_DIR");
+    pb.environment().remove("TOKENBROKER_JAVA_OPTS");
+    pb.environment().put("XDG_CACHE_HOME", tmp.resolve("cache").toString());
     pb.environment().remove("SOFTHSM2_CONF");
     pb.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
     return pb;
   }
 
-  private static Result run(Path dir, List<String> command) throws IOException, InterruptedException {
-    Process p = builder(dir, command).redirectErrorStream(true).start();
+  private Result run(Path dir, List<String> command) throws IOException, InterruptedException {
+    return run(dir, command, null);
+  }
+
+  private Result run(Path dir, List<String> command, String javaOpts) throws IOException, InterruptedException {
+    ProcessBuilder pb = builder(dir, command);
+    if (javaOpts != null) {
+      pb.environment().put("TOKENBROKER_JAVA_OPTS", javaOpts);
+    }
+    Process p = pb.redirectErrorStream(true).start();
     p.getOutputStream().close();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();

@@ -14,14 +14,15 @@ import java.util.stream.Collectors;
  * ConfigKey#environmentVariable()}) wins over the file; an empty variable counts as unset. A {@code DEVICE_AGENT_}
  * variable whose first word is that of a key (BROKER, CLIENT, STATE, PKCS11, SOCKET, REFRESH, ...) but that names
  * no key is refused like an unknown key in the file. Not settings: {@code DEVICE_AGENT_CONFIG},
- * {@code DEVICE_AGENT_JAR}, {@code DEVICE_AGENT_JAVA_OPTS}, {@code DEVICE_AGENT_PKCS11_PIN}, {@code DEVICE_AGENT_LOG_LEVEL} (read before
- * the first logger exists, see the CLI's ProductLogLevel) and whatever variable
+ * {@code DEVICE_AGENT_JAR}, {@code DEVICE_AGENT_JAVA_OPTS}, {@code DEVICE_AGENT_CDS_DIR} (the launcher's),
+ * {@code DEVICE_AGENT_PKCS11_PIN}, {@code DEVICE_AGENT_LOG_LEVEL} (read before the first logger exists, see the
+ * CLI's ProductLogLevel) and whatever variable
  * {@code pkcs11.pin-env} names.
  */
 final class EnvironmentOverrides {
   static final String PREFIX = "DEVICE_AGENT_";
   private static final Set<String> NOT_SETTINGS = Set.of("DEVICE_AGENT_CONFIG", "DEVICE_AGENT_JAR",
-      "DEVICE_AGENT_JAVA_OPTS", "DEVICE_AGENT_PKCS11_PIN", "DEVICE_AGENT_LOG_LEVEL");
+      "DEVICE_AGENT_JAVA_OPTS", "DEVICE_AGENT_CDS_DIR", "DEVICE_AGENT_PKCS11_PIN", "DEVICE_AGENT_LOG_LEVEL");
 
   private EnvironmentOverrides() {}
 

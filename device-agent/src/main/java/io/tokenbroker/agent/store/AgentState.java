@@ -112,9 +112,12 @@ public record AgentState(String clientId, String deviceId, String refreshToken, 
     Properties p = new Properties();
     try {
       p.load(new StringReader(new String(bytes, StandardCharsets.ISO_8859_1)));
-      if (!VERSION.equals(p.getProperty("version"))) {
-        throw new AgentException(ExitCodes.STORE, "state file " + file + " has unknown version "
-            + p.getProperty("version"));
+      String version = p.getProperty("version");
+      if (!VERSION.equals(version)) {
+        // Name the version only when it looks like one: a damaged file may hold a secret on that line.
+        throw new AgentException(ExitCodes.STORE, "state file " + file + " has "
+            + (version != null && version.matches("[0-9]{1,4}") ? "unknown version " + version
+                : "no readable version") + "; this agent writes version " + VERSION);
       }
       String deviceState = p.getProperty("device_state", "unknown");
       if (!DEVICE_STATES.contains(deviceState)) {

@@ -136,8 +136,7 @@ class StateStoreTest {
     // swallowed the next line, token included. Found by StateStoreFuzzTests.
     String damaged = new String(sample().serialize(), StandardCharsets.ISO_8859_1)
         .replace("device_state=active", "device_state=activh_token=" + REFRESH);
-    new SealedFile(store.path(), DerivedStoreKey.open(dir.resolve("device.secret"), false))
-        .write(damaged.getBytes(StandardCharsets.ISO_8859_1), null);
+    seal(dir, store, damaged);
     byte[] before = Files.readAllBytes(store.path());
     assertThatThrownBy(() -> store(dir).load())
         .isInstanceOf(AgentException.class)
@@ -145,6 +144,28 @@ class StateStoreTest {
         .hasMessageContaining("device_state is not one of active, suspended, revoked, unknown")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain(REFRESH).doesNotContain("activh"));
     assertThat(Files.readAllBytes(store.path())).isEqualTo(before);
+  }
+
+  @Test
+  void aSealedStateOfAnotherVersionIsRefusedNamingTheVersionOnlyWhenItIsOne() throws Exception {
+    Path dir = tmp.resolve("state");
+    StateStore store = store(dir);
+    store.save(sample());
+    String genuine = new String(sample().serialize(), StandardCharsets.ISO_8859_1);
+    seal(dir, store, genuine.replace("version=1", "version=2"));
+    assertThatThrownBy(() -> store(dir).load())
+        .hasMessageContaining(store.path() + " has unknown version 2; this agent writes version 1");
+    // A version line that swallowed a token (found by StateStoreFuzzTests) is not repeated.
+    seal(dir, store, genuine.replace("version=1", "version=1en=" + ACCESS));
+    assertThatThrownBy(() -> store(dir).load())
+        .hasMessageContaining(store.path() + " has no readable version; this agent writes version 1")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(ACCESS));
+  }
+
+  /** Seals a state file's plaintext under the directory's device key, as the agent would. */
+  private static void seal(Path dir, StateStore store, String plaintext) {
+    new SealedFile(store.path(), DerivedStoreKey.open(dir.resolve("device.secret"), false))
+        .write(plaintext.getBytes(StandardCharsets.ISO_8859_1), null);
   }
 
   @Test
