@@ -31,26 +31,36 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The device flow end to end against the packaged broker as a separate process: gRPC over TLS on loopback, a
  * real SoftHSM2 token, a real H2 file, approval through the operator CLI, and crashes with SIGKILL.
  */
+// One broker home for the class: 'init' (a SoftHSM2 token, keys, TLS material) and a JVM start per test cost more
+// than the tests themselves; every test uses device codes, devices and clients of its own.
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DeviceFlowIT {
   /** 'broker init --grpc-port 0' makes the issuer, and so the DPoP htu base, https://localhost. */
   private static final String HTU = "https://localhost/" + TokenServiceGrpc.getTokenMethod().getFullMethodName();
 
-  @TempDir Path tmp;
+  @TempDir static Path tmp;
   private Path home;
   private BrokerProcess broker;
   private ManagedChannel channel;
-  private final TestDevice device = new TestDevice();
+  private TestDevice device;
 
   @BeforeEach
+  void newDevice() {
+    device = new TestDevice();
+  }
+
+  @BeforeAll
   void initAndServe() throws Exception {
     home = tmp.resolve("home");
     BrokerProcess.Result init = BrokerProcess.run("init", "--home", home.toString(), "--grpc-port", "0",
@@ -70,7 +80,7 @@ class DeviceFlowIT {
     serve();
   }
 
-  @AfterEach
+  @AfterAll
   void stop() throws Exception {
     if (channel != null) {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

@@ -19,21 +19,25 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The fleet operator's CLI against a running broker process, as an operator uses it. */
+// One broker home for the class ('init' and a JVM start per test cost more than the tests); the tests enrol
+// devices of their own and look only at those.
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FleetOperationsIT {
   private static final String HTU = "https://localhost/" + TokenServiceGrpc.getTokenMethod().getFullMethodName();
 
-  @TempDir Path tmp;
+  @TempDir static Path tmp;
   private Path home;
   private BrokerProcess broker;
   private ManagedChannel channel;
 
-  @BeforeEach
+  @BeforeAll
   void initAndServe() throws Exception {
     home = tmp.resolve("home");
     assertThat(BrokerProcess.run("init", "--home", home.toString(), "--grpc-port", "0", "--https-port", "0")
@@ -42,7 +46,7 @@ class FleetOperationsIT {
     channel = BrokerClients.grpcChannel(home, broker.grpcPort());
   }
 
-  @AfterEach
+  @AfterAll
   void stop() throws Exception {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     broker.close();
