@@ -40,25 +40,29 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * RFC 8705 end to end against the shaded broker jar, with certificates, keys and CSRs made by the openssl command
  * line tool and thumbprints computed by it: what a device integrator would do by hand.
  */
+// One broker home for the class ('init' and a JVM start per test cost more than the tests); each test enrols
+// devices of its own under the mTLS client made once here.
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MutualTlsIT {
   private static final String ISSUER = "https://localhost";
   private static final String CLIENT = "sensor-mtls";
 
-  @TempDir Path tmp;
+  @TempDir static Path tmp;
   private Path home;
   private BrokerProcess broker;
   private final List<ManagedChannel> channels = new ArrayList<>();
 
-  @BeforeEach
+  @BeforeAll
   void initAndServe() throws Exception {
     home = tmp.resolve("home");
     BrokerProcess.Result init = BrokerProcess.run("init", "--home", home.toString(), "--grpc-port", "0",
@@ -72,7 +76,7 @@ class MutualTlsIT {
     assertThat(created.stdout()).contains("binding MTLS");
   }
 
-  @AfterEach
+  @AfterAll
   void stop() throws Exception {
     channels.forEach(ManagedChannel::shutdownNow);
     broker.close();

@@ -24,9 +24,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,16 +35,19 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code broker admin owners create}, the owner approves a device on the HTTPS {@code /device} page, and the
  * operator's device list shows the device under that owner.
  */
+// One broker home for the class ('init' and a JVM start per test cost more than the tests); the tests create
+// owners of different names.
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OwnerApprovalIT {
   private static final String HTU = "https://localhost/" + TokenServiceGrpc.getTokenMethod().getFullMethodName();
   private static final String PASSWORD = "a long enough passphrase";
 
-  @TempDir Path tmp;
+  @TempDir static Path tmp;
   private Path home;
   private BrokerProcess broker;
   private ManagedChannel channel;
 
-  @BeforeEach
+  @BeforeAll
   void initAndServe() throws Exception {
     home = tmp.resolve("home");
     assertThat(BrokerProcess.run("init", "--home", home.toString(), "--grpc-port", "0", "--https-port", "0")
@@ -52,7 +56,7 @@ class OwnerApprovalIT {
     channel = BrokerClients.grpcChannel(home, broker.grpcPort());
   }
 
-  @AfterEach
+  @AfterAll
   void stop() throws Exception {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     broker.close();
