@@ -75,7 +75,12 @@ agent() {
   SOFTHSM2_CONF="$device/hsm/softhsm2.conf" DEVICE_AGENT_PKCS11_PIN="$device_pin" \
     bin/device-agent --config "$device/agent.properties" "$@"
 }
-
+# For "agent_in_background ... &" only: the background job's subshell becomes the agent (the launcher execs the
+# JVM), so $! is the JVM's pid and stop_all stops it; a backgrounded plain function would leave it running.
+agent_in_background() {
+  SOFTHSM2_CONF="$device/hsm/softhsm2.conf" DEVICE_AGENT_PKCS11_PIN="$device_pin" \
+    exec bin/device-agent --config "$device/agent.properties" "$@"
+}
 if [[ "${QUICKSTART_SKIP_BUILD:-0}" == 1 && -f broker/target/broker.jar && -f device-agent/target/device-agent.jar \
   && -f examples/target/telemetry-service.jar ]]; then
   step "using the jars already built"
@@ -141,7 +146,7 @@ EOF
 say "token in slot $slot; agent configuration: $device/agent.properties"
 
 step "device-agent login: the RFC 8628 device flow"
-agent login >"$work/login.log" 2>&1 &
+agent_in_background login >"$work/login.log" 2>&1 &
 login_pid=$!
 pids+=("$login_pid")
 code_line="$(wait_for_line "$work/login.log" 'enter the code: [B-Z]{4}-[B-Z]{4}' "$login_pid" "device-agent login")"
@@ -154,7 +159,7 @@ wait "$login_pid" || { cat "$work/login.log" >&2; fail "device-agent login did n
 grep -E 'enrolled' "$work/login.log" | sed 's/^/    agent: /'
 
 step "starting the agent daemon (keeps the token fresh, serves the local socket)"
-agent run >"$work/agent.log" 2>&1 &
+agent_in_background run >"$work/agent.log" 2>&1 &
 pids+=($!)
 wait_for_line "$work/agent.log" '^device-agent running:' "${pids[-1]}" "device-agent run" | sed 's/^/    /'
 device_id="$(agent status --json | sed -n 's/.*"device_id" *: *"\([^"]*\)".*/\1/p')"
@@ -205,6 +210,9 @@ say "received it on the broker's WatchRevocations stream"
 
 step "stopping the agent, the service and the broker"
 stop_all
+if left="$(pgrep -af -- "$work/" 2>/dev/null)"; then
+  fail "still running after the stop: $left"
+fi
 current_step="done"
 echo
 echo "quickstart OK: a device enrolled with an HSM-held DPoP key, called a protected service with a DPoP-bound"

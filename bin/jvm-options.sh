@@ -3,8 +3,9 @@
 #
 # jvm_setup JAVA JAR CDS_DIR USER_OPTS MAY_WRITE  sets:
 #   jvm_opts     options to pass before -jar
-#   cds_pending  non-empty when this run should write the archive (call cds_publish after the JVM exits); only
-#                when MAY_WRITE is "yes": a run that ends normally (a daemon killed by a signal writes nothing)
+#   cds_pending  non-empty when this run should write the archive: then start the JVM with run_and_publish
+#                (instead of exec), which publishes the archive after the JVM has exited; only when MAY_WRITE is
+#                "yes", for a run that ends by itself (a daemon stopped by a signal would write nothing)
 # CDS_DIR "off" (or empty) disables the archive, and so do USER_OPTS that choose their own sharing (-Xshare,
 # SharedArchiveFile, ArchiveClassesAtExit). The archive is a cache: losing it only costs the next start.
 
@@ -57,4 +58,21 @@ cds_publish() {
       rm -f "$cds_pending"
     fi
   fi
+}
+
+# run_and_publish COMMAND...: runs the JVM as a child (the archive can only be published after it exits),
+# passing SIGTERM, SIGINT and SIGHUP on to it so that stopping the launcher stops the JVM, then publishes the
+# archive. Returns the JVM's exit status.
+run_and_publish() {
+  "$@" <&0 &
+  local child=$! status=0
+  trap 'kill -s TERM "$child" 2>/dev/null' TERM INT HUP
+  while true; do
+    status=0
+    wait "$child" || status=$?
+    kill -0 "$child" 2>/dev/null || break
+  done
+  trap - TERM INT HUP
+  cds_publish
+  return "$status"
 }

@@ -86,9 +86,15 @@ final class BrokerProcess implements AutoCloseable {
 
   /** Starts {@code broker serve --home home} and waits for its ready line. */
   static BrokerProcess serve(Path home, String... extraArgs) throws IOException, InterruptedException {
+    return serve(home, Map.of(), extraArgs);
+  }
+
+  /** As {@link #serve(Path, String...)}, with more environment variables for the launcher. */
+  static BrokerProcess serve(Path home, Map<String, String> env, String... extraArgs)
+      throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(List.of("serve", "--home", home.toString()));
     args.addAll(List.of(extraArgs));
-    Process p = builder(Map.of(), args).redirectErrorStream(true).start();
+    Process p = builder(env, args).redirectErrorStream(true).start();
     p.getOutputStream().close();
     StringBuffer output = new StringBuffer();
     CompletableFuture<int[]> ready = new CompletableFuture<>();
