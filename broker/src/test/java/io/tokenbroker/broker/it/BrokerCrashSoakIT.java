@@ -32,7 +32,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -160,8 +159,7 @@ class BrokerCrashSoakIT {
   }
 
   private void serve() throws Exception {
-    // C1 only: the JIT has nothing to do with crash consistency, and 31 starts of a C2 JVM cost about 40 s here.
-    broker = BrokerProcess.serve(home, Map.of("TOKENBROKER_JAVA_OPTS", "-XX:TieredStopAtLevel=1"));
+    broker = BrokerProcess.serve(home); // C1 (BrokerProcess): 31 starts of a C2 JVM cost about 40 s more
     devices = BrokerClients.grpcChannel(home, broker.grpcPort());
     operator = BrokerClients.operatorChannel(home, broker.grpcPort());
   }

@@ -53,6 +53,10 @@ final class BrokerProcess implements AutoCloseable {
     environment.put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
     // The launcher's class-data sharing archive in the build directory, not in the user's ~/.cache.
     environment.put("TOKENBROKER_CDS_DIR", Path.of("target", "cds").toAbsolutePath().toString());
+    // C1 only, for serve too: these tests are about behaviour, not speed, and about 40 broker starts with C2's
+    // compile threads cost minutes of CPU on a 2-core machine. DistributionIT, the end-to-end tests and the
+    // quickstart run the launcher's defaults.
+    environment.put("TOKENBROKER_JAVA_OPTS", "-XX:TieredStopAtLevel=1");
     environment.put("TOKENBROKER_BROKER_JAR", System.getProperty("broker.jar",
         REPO_ROOT.resolve("broker/target/broker.jar").toString()));
     environment.putAll(env);
@@ -86,15 +90,9 @@ final class BrokerProcess implements AutoCloseable {
 
   /** Starts {@code broker serve --home home} and waits for its ready line. */
   static BrokerProcess serve(Path home, String... extraArgs) throws IOException, InterruptedException {
-    return serve(home, Map.of(), extraArgs);
-  }
-
-  /** As {@link #serve(Path, String...)}, with more environment variables for the launcher. */
-  static BrokerProcess serve(Path home, Map<String, String> env, String... extraArgs)
-      throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(List.of("serve", "--home", home.toString()));
     args.addAll(List.of(extraArgs));
-    Process p = builder(env, args).redirectErrorStream(true).start();
+    Process p = builder(Map.of(), args).redirectErrorStream(true).start();
     p.getOutputStream().close();
     StringBuffer output = new StringBuffer();
     CompletableFuture<int[]> ready = new CompletableFuture<>();
