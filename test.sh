@@ -9,8 +9,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 source scripts/prerequisites.sh
 ensure_prerequisites browser
 echo "JDK: $(java -version 2>&1 | head -n 1)"
+t0=$SECONDS
 mvn -B -ntp verify "$@"
+t1=$SECONDS
 if [[ "${FUZZ_SECONDS:-5}" != "0" ]]; then
   fuzz/run "${FUZZ_SECONDS:-5}"
 fi
+t2=$SECONDS
 QUICKSTART_SKIP_BUILD=1 ./quickstart.sh
+echo "test.sh: passed in $SECONDS s (prerequisites $t0 s, mvn verify $((t1 - t0)) s, fuzzing $((t2 - t1)) s," \
+  "quickstart $((SECONDS - t2)) s)"
