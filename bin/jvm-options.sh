@@ -32,17 +32,32 @@ jvm_setup() {
   # The JVM's own warnings go to stderr (not stdout, which carries --json output), and CDS says nothing: an
   # archive that does not fit (another runtime, a rebuilt jar) is ignored silently and the start is as usual.
   jvm_opts+=(-Xlog:disable -Xlog:all=warning,cds*=off:stderr)
-  # One archive per runtime build and jar build: the key names the runtime's release file and the jar's identity.
-  local key
-  key="$( { cat "$home/release" 2>/dev/null; readlink -f "$jar"; stat -c '%s %Y' "$jar"; } | cksum | cut -d' ' -f1)"
-  cds_archive="$cds_dir/$(basename "$jar" .jar)-jdk${feature}-${key}.jsa"
+  # An archive holds class data the JVM will run: use (or write) one only in a directory of this user's that
+  # nobody else can write to, and only a file of this user's.
+  mkdir -p -m 0700 "$cds_dir" 2>/dev/null || true
+  if ! private_to_me "$cds_dir"; then
+    return 0
+  fi
+  # One archive per installed jar (its path), jar build and runtime build; earlier builds' archives of the same
+  # installation are removed when a new one is published.
+  local place build
+  place="$(readlink -f "$jar" | cksum | cut -d' ' -f1)"
+  build="$( { cat "$home/release" 2>/dev/null; stat -c '%s %Y' "$jar"; } | cksum | cut -d' ' -f1)"
+  cds_archive="$cds_dir/$(basename "$jar" .jar)-jdk${feature}-${place}-${build}.jsa"
   if [[ -f "$cds_archive" ]]; then
-    jvm_opts+=("-XX:SharedArchiveFile=$cds_archive")
-  elif [[ "$may_write" == yes ]] && mkdir -p -m 0700 "$cds_dir" 2>/dev/null && [[ -w "$cds_dir" ]]; then
+    if private_to_me "$cds_archive"; then
+      jvm_opts+=("-XX:SharedArchiveFile=$cds_archive")
+    fi
+  elif [[ "$may_write" == yes && -w "$cds_dir" ]]; then
     # Written under a name of its own and renamed when complete, so a concurrent start never maps half a file.
     cds_pending="$cds_archive.$$.tmp"
     jvm_opts+=("-XX:ArchiveClassesAtExit=$cds_pending")
   fi
+}
+
+# True if PATH is owned by the current user and neither its group nor others may write to it.
+private_to_me() {
+  [[ -O "$1" ]] && [[ "$(( 8#$(stat -c '%a' "$1") & 8#022 ))" -eq 0 ]]
 }
 
 # Publishes the archive this run wrote, if it wrote one; older archives of the same program and runtime version

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -55,7 +56,18 @@ class DistributionIT {
     // The first command wrote the launcher's class-data sharing archive into the user's cache, and said nothing
     // of it (the version line above is all there was); the next command starts from it.
     Path cache = tmp.resolve("cache/tokenbroker");
-    assertThat(archives(cache)).hasSize(1).allMatch(a -> a.getFileName().toString().matches("broker-jdk\\d+-\\d+\\.jsa"));
+    assertThat(archives(cache)).hasSize(1)
+        .allMatch(a -> a.getFileName().toString().matches("broker-jdk\\d+-\\d+-\\d+\\.jsa"));
+    // A cache directory others may write to is not used: an archive is class data the JVM would run.
+    Path shared = Files.createDirectories(tmp.resolve("shared-cache"));
+    Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+    ProcessBuilder withSharedCache = builder(root, List.of(launcher, "--version"));
+    withSharedCache.environment().put("TOKENBROKER_CDS_DIR", shared.toString());
+    Process p0 = withSharedCache.redirectErrorStream(true).start();
+    assertThat(new String(p0.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(version.output);
+    assertThat(p0.waitFor()).isZero();
+    assertThat(archives(shared)).as("nothing written where others can write").isEmpty();
+
     Path home = tmp.resolve("home");
     Path classLog = tmp.resolve("classes.log");
     Result init = run(root, List.of(launcher, "init", "--home", home.toString(), "--grpc-port", "0",
