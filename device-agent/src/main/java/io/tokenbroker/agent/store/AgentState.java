@@ -139,8 +139,18 @@ public record AgentState(String clientId, String deviceId, String refreshToken, 
     }
   }
 
+  /** Space-separated scopes or audiences; the agent writes only printable ASCII words (RFC 6749 3.3). */
   private static List<String> words(String v) {
-    return v == null || v.isBlank() ? List.of() : Arrays.asList(v.trim().split(" +"));
+    if (v == null) {
+      return List.of();
+    }
+    List<String> words = Arrays.stream(v.split(" ")).filter(w -> !w.isEmpty()).toList();
+    for (String w : words) {
+      if (!w.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        throw new IllegalArgumentException("a scope or audience with a character the agent never writes");
+      }
+    }
+    return words;
   }
 
   private static Instant instant(Properties p, String key) {

@@ -162,6 +162,19 @@ class StateStoreTest {
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain(ACCESS));
   }
 
+  @Test
+  void aSealedStateWithControlCharactersInItsScopesIsRefused() throws Exception {
+    Path dir = tmp.resolve("state");
+    StateStore store = store(dir);
+    store.save(sample());
+    String genuine = new String(sample().serialize(), StandardCharsets.ISO_8859_1);
+    // Found by StateStoreFuzzTests: such a value loaded as one empty scope, which a save then dropped.
+    seal(dir, store, genuine.replaceAll("scopes=.*", "scopes=\\\\u0001\\\\u0008"));
+    assertThatThrownBy(() -> store(dir).load())
+        .isInstanceOf(AgentException.class)
+        .hasMessageContaining(store.path() + " decrypted but its content is invalid");
+  }
+
   /** Seals a state file's plaintext under the directory's device key, as the agent would. */
   private static void seal(Path dir, StateStore store, String plaintext) {
     new SealedFile(store.path(), DerivedStoreKey.open(dir.resolve("device.secret"), false))
