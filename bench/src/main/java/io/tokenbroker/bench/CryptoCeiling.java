@@ -87,7 +87,17 @@ final class CryptoCeiling {
         Long.toString(warmupMs), Long.toString(windowMs)));
     ProcessBuilder child = new ProcessBuilder(cmd).redirectErrorStream(true);
     child.environment().put("SOFTHSM2_CONF", conf.toString());
-    Process c = child.start();
+    long bound = (4 * ATTEMPTS * (warmupMs + windowMs) + 2 * JIT_WARMUP_MS) / 1000 + 60;
+    return runChild(child, bound, "ceiling", log);
+  }
+
+  /**
+   * Runs a measuring child JVM to its end (at most {@code boundSeconds}); returns its {@code RESULT name=value}
+   * lines and passes its other lines to {@code log} with {@code [label]}.
+   */
+  static Map<String, Object> runChild(ProcessBuilder child, long boundSeconds, String label, PrintStream log)
+      throws Exception {
+    Process c = child.redirectErrorStream(true).start();
     c.getOutputStream().close();
     Map<String, Object> results = new LinkedHashMap<>();
     StringBuilder all = new StringBuilder();
@@ -99,17 +109,16 @@ final class CryptoCeiling {
         if (m.matches()) {
           results.put(m.group(1), Double.parseDouble(m.group(2)));
         } else {
-          log.println("  [ceiling] " + line);
+          log.println("  [" + label + "] " + line);
         }
       }
     }
-    long bound = (4 * ATTEMPTS * (warmupMs + windowMs) + 2 * JIT_WARMUP_MS) / 1000 + 60;
-    if (!c.waitFor(bound, TimeUnit.SECONDS)) {
+    if (!c.waitFor(boundSeconds, TimeUnit.SECONDS)) {
       c.destroyForcibly();
-      throw new IllegalStateException("the ceiling JVM did not finish in " + bound + " s");
+      throw new IllegalStateException("the " + label + " JVM did not finish in " + boundSeconds + " s");
     }
     if (c.exitValue() != 0) {
-      throw new IllegalStateException("the ceiling JVM failed (exit " + c.exitValue() + "):\n" + all);
+      throw new IllegalStateException("the " + label + " JVM failed (exit " + c.exitValue() + "):\n" + all);
     }
     return results;
   }
@@ -188,7 +197,7 @@ final class CryptoCeiling {
    * than 0.15 core during the window, or the single thread was on a CPU less than 85% of it. Prints the last
    * attempt's figures.
    */
-  private static void cell(String name, int threads, long warmupMs, long windowMs, TaskFactory factory)
+  static void cell(String name, int threads, long warmupMs, long windowMs, TaskFactory factory)
       throws Exception {
     double[] r = null;
     int attempt = 0;
@@ -217,7 +226,7 @@ final class CryptoCeiling {
    * {@code threads} threads loop the task; returns {ops/s in the window, thread CPU µs per op, fraction of the
    * window the threads were on a CPU, cores used by other processes during the window}.
    */
-  private static double[] run(int threads, long warmupMs, long windowMs, TaskFactory factory) throws Exception {
+  static double[] run(int threads, long warmupMs, long windowMs, TaskFactory factory) throws Exception {
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     AtomicBoolean measuring = new AtomicBoolean();
     AtomicBoolean stop = new AtomicBoolean();

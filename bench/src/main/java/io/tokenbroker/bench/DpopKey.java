@@ -54,14 +54,35 @@ final class DpopKey {
 
   /** A fresh proof for {@code POST htu}: new random jti, iat now (whole seconds). */
   String proof(String htu) {
+    return proof(htu, null);
+  }
+
+  /** The same with {@code ath} (RFC 9449 §4.2), the access token's hash, as a resource server requires; or null. */
+  String proof(String htu, String ath) {
     byte[] jti = new byte[16];
     RANDOM.nextBytes(jti);
-    JWTClaimsSet claims = new JWTClaimsSet.Builder()
+    JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
         .jwtID(Base64.getUrlEncoder().withoutPadding().encodeToString(jti))
         .claim("htm", "POST")
         .claim("htu", htu)
-        .issueTime(new Date(System.currentTimeMillis() / 1000 * 1000))
-        .build();
+        .issueTime(new Date(System.currentTimeMillis() / 1000 * 1000));
+    if (ath != null) {
+      claims.claim("ath", ath);
+    }
+    return sign(claims.build());
+  }
+
+  /** The public key as Bouncy Castle's key object, as a verifier holds it. */
+  java.security.interfaces.ECPublicKey publicKey() {
+    try {
+      return key.toECPublicKey(BOUNCY_CASTLE);
+    } catch (JOSEException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Signs {@code claims} under this key's DPoP header. */
+  private String sign(JWTClaimsSet claims) {
     SignedJWT jwt = new SignedJWT(header, claims);
     try {
       jwt.sign(signer);

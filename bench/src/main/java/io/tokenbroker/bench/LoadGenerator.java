@@ -78,8 +78,14 @@ public final class LoadGenerator {
     if (all || o.mode.equals("ceiling")) {
       phase("ceiling", this::ceiling);
     }
+    if (all || o.mode.equals("verifier")) {
+      phase("verifier", this::verifier);
+    }
     if (all || o.mode.equals("broker")) {
       phase("broker", this::brokerRun);
+    }
+    if (all || o.mode.equals("agent")) {
+      phase("agent", this::agent);
     }
     if (all || o.mode.equals("scale")) {
       phase("scale", this::scale);
@@ -158,6 +164,33 @@ public final class LoadGenerator {
         r.get("verify_t2_per_s"));
     OUT.printf("  crypto ceiling for one grant: %d cores / (%.1f + %.1f µs) = %.0f grants/s%n", cores, signUs,
         verifyUs, ceiling);
+  }
+
+  // ---------------------------------------------------------------- verifier library
+
+  private void verifier() throws Exception {
+    Map<String, Object> r = VerifierThroughput.measure(o.ceilingWarmupMs, o.ceilingMeasureMs, OUT);
+    Map<String, Object> v = new LinkedHashMap<>(r);
+    for (int t : new int[] {1, 2}) {
+      double rate = (Double) r.get("verifier_t" + t + "_per_s");
+      double raw = (Double) r.get("raw_t" + t + "_per_s");
+      v.put("fraction_of_raw_t" + t, Math.round(rate / raw * 1000) / 1000.0);
+      OUT.printf("  verify access token + DPoP proof, %d thread(s): %.0f/s = %.1f%% of two raw ES256 verifications "
+          + "(%.0f/s); %.1f µs of thread CPU per request%n", t, rate, rate / raw * 100, raw,
+          r.get("verifier_t" + t + "_cpu_us"));
+    }
+    results.put("verifier", v);
+  }
+
+  // ---------------------------------------------------------------- device agent
+
+  private void agent() throws Exception {
+    Map<String, Object> a = AgentFootprint.measure(o.repo, o.launcher, work.resolve("agent"), o.agentSeconds, OUT);
+    results.put("agent", a);
+    OUT.printf("  device-agent: jar %.1f MiB; run: first token %s ms after start; after %s refresh cycles in %s s: "
+            + "RSS %s MiB (anon %s, file %s), peak %s MiB%n", ((Number) a.get("jar_bytes")).longValue() / 1048576.0,
+        a.get("start_to_first_token_ms"), a.get("refresh_cycles"), a.get("run_seconds"), a.get("rss_mib"),
+        a.get("rss_anon_mib"), a.get("rss_file_mib"), a.get("rss_peak_mib"));
   }
 
   // ---------------------------------------------------------------- broker: refresh levels + device flow
@@ -599,7 +632,8 @@ public final class LoadGenerator {
   static final class Options {
     static final String USAGE = """
         usage: java -jar bench/target/bench.jar [MODE] [options]
-          MODE: all (default; ceiling, broker, scale, peer) | ceiling | broker | scale | peer
+          MODE: all (default; ceiling, verifier, broker, agent, scale, peer) | ceiling | verifier | broker | agent
+                | scale | peer
           --peer keycloak | --no-peer    measure the Keycloak peer (all: default keycloak); --peer alone = MODE peer
           --repo DIR                     repository root (default: found from the jar or the current directory)
           --out DIR                      results directory (default REPO/bench/results)
@@ -619,6 +653,7 @@ public final class LoadGenerator {
                                          whatever the budget leaves, 20-240 s)
           --peer-levels 1,8,32 --peer-level-warmup S --peer-measure S   (default 5 + 15)
           --ceiling-warmup-ms MS --ceiling-measure-ms MS   (default 1000 + 3000, after 3 s of JIT warm-up per operation)
+          --agent-seconds S              device-agent run time after its first token (default 60)
           --max-requests N               bound on requests per cell (default 2000000)
           --budget S                     whole-run budget the phases fit into (default 580)
           --budget-spent S               seconds already spent before this JVM started (the build)
@@ -654,6 +689,7 @@ public final class LoadGenerator {
     long ceilingWarmupMs = 1000;
     long ceilingMeasureMs = 3000;
     long maxRequests = 2_000_000;
+    long agentSeconds = 60;
     double budgetSeconds = 580;
     double budgetAlreadySpent = 0;
     Map<String, String> brokerProps = new LinkedHashMap<>();
@@ -666,7 +702,7 @@ public final class LoadGenerator {
       List<String> a = new ArrayList<>(Arrays.asList(args));
       if (!a.isEmpty() && !a.get(0).startsWith("-")) {
         o.mode = a.remove(0);
-        if (!List.of("all", "ceiling", "broker", "scale", "peer").contains(o.mode)) {
+        if (!List.of("all", "ceiling", "verifier", "broker", "scale", "agent", "peer").contains(o.mode)) {
           throw new IllegalArgumentException("unknown mode " + o.mode);
         }
       }
@@ -717,6 +753,7 @@ public final class LoadGenerator {
           case "--peer-measure" -> { o.peerMeasure = Long.parseLong(next.get()); i++; }
           case "--ceiling-warmup-ms" -> { o.ceilingWarmupMs = Long.parseLong(next.get()); i++; }
           case "--ceiling-measure-ms" -> { o.ceilingMeasureMs = Long.parseLong(next.get()); i++; }
+          case "--agent-seconds" -> { o.agentSeconds = Long.parseLong(next.get()); i++; }
           case "--max-requests" -> { o.maxRequests = Long.parseLong(next.get()); i++; }
           case "--budget" -> { o.budgetSeconds = Double.parseDouble(next.get()); i++; }
           case "--budget-spent" -> { o.budgetAlreadySpent = Double.parseDouble(next.get()); i++; }
@@ -790,7 +827,7 @@ public final class LoadGenerator {
           "peer_level_warmup_s", peerLevelWarmup, "peer_measure_s", peerMeasure,
           "ceiling_warmup_ms", ceilingWarmupMs, "ceiling_measure_ms", ceilingMeasureMs,
           "max_requests_per_cell", maxRequests, "rpc_deadline_s", VirtualDevice.DEADLINE_SECONDS,
-          "broker_props", new LinkedHashMap<>(brokerProps), "jfr", jfr);
+          "broker_props", new LinkedHashMap<>(brokerProps), "jfr", jfr, "agent_seconds", agentSeconds);
     }
   }
 }

@@ -208,19 +208,30 @@ public final class TokenGrants {
     // An mTLS refresh needs a DPoP proof only to move a bootstrap family off its DPoP key.
     DpopProof dpop = mtls && proof.isEmpty() ? null : validateProof(proof, htu, clientId);
     String presentedHash = SecretHash.sha256Hex(refreshToken);
+    PresignedAccessToken presigned = mtls ? null : presign(client, presentedHash, scopes, audiences, dpop);
     Outcome outcome = guarded(clientId, () -> transactor.inTransaction(() -> {
       if (dpop != null) {
         recordFirstUse(dpop);
       }
       PresentedCertificate certificate = mtls ? certificates.check(clientCertificates, clock.instant()) : null;
-      RefreshToken found = refreshTokens.findToken(presentedHash)
-          .orElseThrow(() -> new OAuthException(OAuthError.INVALID_GRANT, "unknown refresh token"));
+      String familyId;
+      String deviceId;
+      if (presigned != null) {
+        // A token's family and a family's device never change, so the unlocked read still holds.
+        familyId = presigned.familyId();
+        deviceId = presigned.deviceId();
+      } else {
+        familyId = refreshTokens.findToken(presentedHash)
+            .orElseThrow(() -> new OAuthException(OAuthError.INVALID_GRANT, "unknown refresh token")).familyId();
+        deviceId = refreshTokens.findFamily(familyId).orElseThrow().deviceId();
+      }
       // Lock order everywhere: device, then family, then the revocation sequence. Every change to a family's
       // tokens happens under the family lock, so parallel refreshes and revocations serialise in the database.
-      String deviceId = refreshTokens.findFamily(found.familyId()).orElseThrow().deviceId();
       Device device = devices.lock(deviceId).orElseThrow();
-      RefreshFamily family = refreshTokens.lockFamily(found.familyId()).orElseThrow();
-      RefreshToken presented = refreshTokens.findToken(presentedHash).orElseThrow();
+      RefreshFamily family = refreshTokens.lockFamily(familyId).orElseThrow();
+      RefreshToken presented = refreshTokens.findToken(presentedHash)
+          .filter(t -> t.familyId().equals(familyId))
+          .orElseThrow(() -> new OAuthException(OAuthError.INVALID_GRANT, "unknown refresh token"));
       RefreshToken active = refreshTokens.activeToken(family.familyId()).orElse(null);
       Instant now = clock.instant();
       TokenBinding proven = provenBinding(family, dpop, certificate);
@@ -275,8 +286,11 @@ public final class TokenGrants {
         refreshTokens.rebindFamily(family.familyId(), binding);
         devices.rebind(device.deviceId(), binding);
       }
-      AccessTokenIssuer.AccessToken access = issuer.issue(device.deviceId(), clientId, grantedScopes,
-          grantedAudiences, binding, family.familyId(), client.accessTokenLifetime(), now);
+      AccessTokenIssuer.AccessToken access = presigned != null && presigned.matches(device.deviceId(), clientId,
+          grantedScopes, grantedAudiences, binding, family.familyId(), client.accessTokenLifetime())
+          ? presigned.token()
+          : issuer.issue(device.deviceId(), clientId, grantedScopes, grantedAudiences, binding, family.familyId(),
+              client.accessTokenLifetime(), now);
       devices.recordRefresh(device.deviceId(), now, userAgent);
       audit.record(AuditEvent.success(auditType, "device", now).client(clientId).device(device.deviceId())
           .detail("grant_type", "refresh_token").detail("jti", access.jti()).detail(bindingName(binding),
@@ -294,6 +308,35 @@ public final class TokenGrants {
       throw r.error();
     }
     return ((Outcome.Issued) outcome).tokens();
+  }
+
+  /**
+   * Signs, outside the transaction, the access token a DPoP refresh will most likely issue (see
+   * {@link PresignedAccessToken}), or returns null when an unlocked read says the grant will not simply rotate:
+   * an unknown token, a family not active, of another client or bound to another key, a scope or audience not
+   * granted. Only a caller holding the family's DPoP key gets an HSM signature here, before any refusal.
+   */
+  private PresignedAccessToken presign(Client client, String presentedHash, List<String> scopes,
+      List<String> audiences, DpopProof dpop) {
+    RefreshFamily family = refreshTokens.findToken(presentedHash)
+        .flatMap(t -> refreshTokens.findFamily(t.familyId())).orElse(null);
+    TokenBinding proven = new TokenBinding.Jkt(dpop.jkt());
+    if (family == null || family.state() != RefreshFamily.State.ACTIVE || !family.clientId().equals(client.clientId())
+        || !family.binding().equals(proven)) {
+      return null;
+    }
+    Set<String> grantedScopes;
+    Set<String> grantedAudiences;
+    try {
+      grantedScopes = RequestedValues.subset(scopes, family.scopes(), OAuthError.INVALID_SCOPE, "scope");
+      grantedAudiences = RequestedValues.subset(audiences, family.audiences(), OAuthError.INVALID_TARGET, "audience");
+    } catch (OAuthException e) {
+      return null; // the transaction refuses it, audited as usual
+    }
+    AccessTokenIssuer.AccessToken token = issuer.issue(family.deviceId(), client.clientId(), grantedScopes,
+        grantedAudiences, proven, family.familyId(), client.accessTokenLifetime(), clock.instant());
+    return new PresignedAccessToken(family.familyId(), family.deviceId(), client.clientId(), grantedScopes,
+        grantedAudiences, proven, client.accessTokenLifetime(), token);
   }
 
   /**

@@ -164,7 +164,8 @@ public final class Database implements AutoCloseable, Transactor {
   }
 
   /**
-   * Runs {@code action} once the transaction open on this thread has committed, on the thread that commits it,
+   * Runs {@code action} once the transaction open on this thread has committed, before the committed work's caller
+   * gets its result (on the committing thread, or on a {@link GroupCommitTransactor} unit's caller's thread),
    * with this thread's MDC (the request id) as it is now; never if the transaction rolls back. Outside a
    * transaction it runs at once. A failing action is logged and does not affect the committed transaction.
    */
@@ -193,12 +194,19 @@ public final class Database implements AutoCloseable, Transactor {
     return pending == null ? 0 : pending.size();
   }
 
-  /** Forgets the actions registered since {@code mark}: their work was rolled back to a savepoint. */
-  void discardAfterCommit(int mark) {
+  /**
+   * Removes and returns the actions registered since {@code mark}: their work was rolled back to a savepoint, or
+   * they are handed to another thread that runs them once the transaction has committed.
+   */
+  List<Runnable> takeAfterCommit(int mark) {
     List<Runnable> pending = afterCommit.get();
-    if (pending != null && pending.size() > mark) {
-      pending.subList(mark, pending.size()).clear();
+    if (pending == null || pending.size() <= mark) {
+      return List.of();
     }
+    List<Runnable> since = pending.subList(mark, pending.size());
+    List<Runnable> taken = List.copyOf(since);
+    since.clear();
+    return taken;
   }
 
   private static void setMdc(Map<String, String> mdc) {
@@ -209,7 +217,7 @@ public final class Database implements AutoCloseable, Transactor {
     }
   }
 
-  private static void runQuietly(Runnable action) {
+  static void runQuietly(Runnable action) {
     try {
       action.run();
     } catch (RuntimeException e) {

@@ -29,8 +29,9 @@ import org.slf4j.MDC;
  * there is no waiting for company.
  *
  * <p>Each unit runs with its caller's MDC (the request id), so its log lines and the audit lines written after
- * the commit name the request they belong to. A unit rolled back to its savepoint drops its after-commit
- * actions ({@link Database#afterCommit}) with its writes.
+ * the commit name the request they belong to. A unit's after-commit actions ({@link Database#afterCommit}) run on
+ * its caller's thread once the group has committed, so the writer only writes; a unit rolled back to its
+ * savepoint drops them with its writes.
  *
  * <p>The queue is bounded: when {@code maxQueued} units are already waiting, a new one is refused at once with
  * {@link StoreOverloadedException} (the caller answers {@code UNAVAILABLE}, retry later) rather than adding to a
@@ -42,7 +43,10 @@ import org.slf4j.MDC;
 public final class GroupCommitTransactor implements Transactor, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GroupCommitTransactor.class);
 
-  private record Unit<T>(Supplier<T> work, CompletableFuture<T> done, Map<String, String> mdc) {}
+  private record Unit<T>(Supplier<T> work, CompletableFuture<Done<T>> done, Map<String, String> mdc) {}
+
+  /** A committed unit's value and its after-commit actions, which its caller runs. */
+  private record Done<T>(T value, List<Runnable> afterCommit) {}
 
   private final Database database;
   private final int maxBatch;
@@ -78,8 +82,9 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
       throw new StoreOverloadedException("the broker is overloaded: " + maxQueued + " requests are already waiting "
           + "for the database; retry after a short pause");
     }
+    Done<T> done;
     try {
-      return unit.done().get();
+      done = unit.done().get();
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof RuntimeException re) {
@@ -93,6 +98,9 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
       Thread.currentThread().interrupt();
       throw new StoreException("interrupted while waiting for the commit", e);
     }
+    // The unit's after-commit actions (audit log lines) run here, on the caller's thread, not on the writer's.
+    done.afterCommit().forEach(Database::runQuietly);
+    return done.value();
   }
 
   /** Units waiting for the writer now. */
@@ -118,6 +126,7 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
 
   private void run(List<Unit<?>> batch) {
     Object[] values = new Object[batch.size()];
+    List<List<Runnable>> actions = new ArrayList<>(batch.size());
     RuntimeException[] failures = new RuntimeException[batch.size()];
     try {
       database.inTransaction(() -> {
@@ -129,9 +138,11 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
           try {
             values[i] = batch.get(i).work().get();
             connection.releaseSavepoint(savepoint);
+            actions.add(database.takeAfterCommit(mark));
           } catch (RuntimeException e) {
             rollbackTo(connection, savepoint);
-            database.discardAfterCommit(mark);
+            database.takeAfterCommit(mark);
+            actions.add(List.of());
             failures[i] = e;
           } catch (SQLException e) {
             throw new StoreException("savepoint release failed", e);
@@ -150,23 +161,25 @@ public final class GroupCommitTransactor implements Transactor, AutoCloseable {
       return;
     }
     for (int i = 0; i < batch.size(); i++) {
-      complete(batch.get(i), values[i], failures[i]);
+      complete(batch.get(i), values[i], actions.get(i), failures[i]);
     }
   }
 
   @SuppressWarnings("unchecked")
-  private static <T> void complete(Unit<T> unit, Object value, RuntimeException failure) {
+  private static <T> void complete(Unit<T> unit, Object value, List<Runnable> afterCommit,
+      RuntimeException failure) {
     if (failure != null) {
       unit.done().completeExceptionally(failure);
     } else {
-      unit.done().complete((T) value);
+      unit.done().complete(new Done<>((T) value, afterCommit));
     }
   }
 
   private <T> void runAlone(Unit<T> unit) {
     setMdc(unit.mdc());
     try {
-      unit.done().complete(database.inTransaction(unit.work()));
+      // Rare (the group failed): the after-commit actions run on the writer, inside Database#inTransaction.
+      unit.done().complete(new Done<>(database.inTransaction(unit.work()), List.of()));
     } catch (RuntimeException | Error e) {
       unit.done().completeExceptionally(e);
     } finally {

@@ -30,7 +30,8 @@ class BrokerConfigTest {
     assertThat(c.pinEnv()).isEqualTo("TOKENBROKER_HSM_PIN");
     assertThat(c.keyLifecycle().algorithm()).isEqualTo(SigningAlgorithm.ES256);
     assertThat(c.keyLifecycle().rotationPeriod()).isEqualTo(Duration.ofDays(30));
-    assertThat(c.databaseUrl()).startsWith("jdbc:h2:file:" + home.toRealPath()).endsWith(";WRITE_DELAY=0");
+    assertThat(c.databaseUrl()).startsWith("jdbc:h2:file:" + home.toRealPath())
+        .endsWith(";WRITE_DELAY=0;QUERY_CACHE_SIZE=64");
   }
 
   @Test

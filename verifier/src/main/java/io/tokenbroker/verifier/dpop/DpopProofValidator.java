@@ -5,7 +5,6 @@ import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSVerifier;
-import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
@@ -16,8 +15,8 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.tokenbroker.verifier.VerificationError;
 import io.tokenbroker.verifier.VerificationException;
+import io.tokenbroker.verifier.jose.BouncyCastleEcdsaVerifier;
 import io.tokenbroker.verifier.jose.JwkThumbprint;
-import java.security.Provider;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,7 +25,6 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 
 /**
  * Checks a DPoP proof JWT as RFC 9449 §4.3 requires, apart from {@code jti} replay (the caller records the
@@ -53,7 +51,6 @@ public final class DpopProofValidator {
       JWSAlgorithm.ES384, Curve.P_384,
       JWSAlgorithm.PS256, new Curve("RSA"),
       JWSAlgorithm.EdDSA, Curve.Ed25519);
-  private static final Provider BOUNCY_CASTLE = new BouncyCastleProvider();
 
   private final Duration iatWindow;
   private final Clock clock;
@@ -200,9 +197,9 @@ public final class DpopProofValidator {
         if (!expectedCurve.equals(ec.getCurve())) {
           throw invalid("the DPoP proof's jwk curve does not match alg " + alg);
         }
-        ECDSAVerifier verifier = new ECDSAVerifier(ec.toECPublicKey(BOUNCY_CASTLE));
-        verifier.getJCAContext().setProvider(BOUNCY_CASTLE);
-        return verifier;
+        // The same verifier as for access tokens: Bouncy Castle on its specialised curve, and the key object
+        // (with its precomputed multiples, built on first use) kept with the prepared verifier.
+        return new BouncyCastleEcdsaVerifier(alg, ec);
       }
       if (jwk instanceof OctetKeyPair okp && JWSAlgorithm.EdDSA.equals(alg)) {
         if (!expectedCurve.equals(okp.getCurve())) {
