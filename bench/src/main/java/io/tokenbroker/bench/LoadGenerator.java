@@ -642,20 +642,20 @@ public final class LoadGenerator {
           --keep-work                    do not delete the temp work directory
           --levels 1,8,32                refresh concurrency levels
           --jit-warmup S                 uncounted load at c=8 before the first level (default 30)
-          --warmup S --measure S         per refresh level (default 10 + 20)
+          --warmup S --measure S         per refresh level (default 5 + 15)
           --flow-concurrency N           device-flow concurrency (default 8)
           --flow-warmup S --flow-measure S   (default 5 + 15)
           --scale 1000,1000000           families/devices seeded before the scale runs
-          --scale-concurrency N          (default 32)  --scale-warmup S --scale-measure S (default 30 + 15; the warm-up
+          --scale-concurrency N          (default 32)  --scale-warmup S --scale-measure S (default 15 + 15; the warm-up
                                          runs at c=8 for the JIT, then 5 s at the cell's concurrency)
           --seed-budget S                most seconds spent seeding one home (default 170)
           --peer-warmup S                Keycloak warm-up at c=8 before its levels (default 60; in MODE all
                                          whatever the budget leaves, 20-240 s)
-          --peer-levels 1,8,32 --peer-level-warmup S --peer-measure S   (default 5 + 15)
+          --peer-levels 1,8,32 --peer-level-warmup S --peer-measure S   (default 5 + 10)
           --ceiling-warmup-ms MS --ceiling-measure-ms MS   (default 1000 + 3000, after 3 s of JIT warm-up per operation)
-          --agent-seconds S              device-agent run time after its first token (default 60)
+          --agent-seconds S              device-agent run time after its first token (default 30)
           --max-requests N               bound on requests per cell (default 2000000)
-          --budget S                     whole-run budget the phases fit into (default 580)
+          --budget S                     whole-run budget the phases fit into (default 590)
           --budget-spent S               seconds already spent before this JVM started (the build)
           --broker-prop KEY=VALUE        appended to each home's broker.properties (repeatable)
           --jfr                          record a JFR profile of the main broker (kept in the work directory)
@@ -670,14 +670,14 @@ public final class LoadGenerator {
     Path work;
     boolean keepWork;
     List<Integer> levels = List.of(1, 8, 32);
-    long warmup = 10;
-    long measure = 20;
+    long warmup = 5;
+    long measure = 15;
     int flowConcurrency = 8;
     long flowWarmup = 5;
     long flowMeasure = 15;
     List<Long> scaleCounts = List.of(1_000L, 1_000_000L);
     int scaleConcurrency = 32;
-    long scaleWarmup = 30;
+    long scaleWarmup = 15;
     long jitWarmup = 30;
     long scaleMeasure = 15;
     long seedBudget = 170;
@@ -685,12 +685,12 @@ public final class LoadGenerator {
     long peerWarmup = 60;
     List<Integer> peerLevels = List.of(1, 8, 32);
     long peerLevelWarmup = 5;
-    long peerMeasure = 15;
+    long peerMeasure = 10;
     long ceilingWarmupMs = 1000;
     long ceilingMeasureMs = 3000;
     long maxRequests = 2_000_000;
-    long agentSeconds = 60;
-    double budgetSeconds = 580;
+    long agentSeconds = 30;
+    double budgetSeconds = 590;
     double budgetAlreadySpent = 0;
     Map<String, String> brokerProps = new LinkedHashMap<>();
     boolean jfr;
