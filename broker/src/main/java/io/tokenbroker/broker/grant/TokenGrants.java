@@ -313,12 +313,14 @@ public final class TokenGrants {
   /**
    * Signs, outside the transaction, the access token a DPoP refresh will most likely issue (see
    * {@link PresignedAccessToken}), or returns null when an unlocked read says the grant will not simply rotate:
-   * an unknown token, a family not active, of another client or bound to another key, a scope or audience not
-   * granted. Only a caller holding the family's DPoP key gets an HSM signature here, before any refusal.
+   * an unknown or already rotated token, a family not active, of another client or bound to another key, a scope
+   * or audience not granted. Only a caller holding the family's DPoP key gets an HSM signature here, before any refusal.
    */
   private PresignedAccessToken presign(Client client, String presentedHash, List<String> scopes,
       List<String> audiences, DpopProof dpop) {
+    // Only a live token is simply rotated; a rotated one (a grace retry, or reuse, which revokes) signs inside.
     RefreshFamily family = refreshTokens.findToken(presentedHash)
+        .filter(t -> t.status() == RefreshToken.Status.ACTIVE)
         .flatMap(t -> refreshTokens.findFamily(t.familyId())).orElse(null);
     TokenBinding proven = new TokenBinding.Jkt(dpop.jkt());
     if (family == null || family.state() != RefreshFamily.State.ACTIVE || !family.clientId().equals(client.clientId())

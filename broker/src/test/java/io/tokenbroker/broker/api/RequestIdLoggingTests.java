@@ -144,7 +144,8 @@ class RequestIdLoggingTests {
       List<Map<String, Object>> ours = brokerLines(lines);
       assertThat(ours).filteredOn(l -> "tokenbroker.audit".equals(l.get("loggerName"))).singleElement()
           .satisfies(audit -> assertThat(audit).containsEntry("formattedMessage", "audit dpop_proof_rejected")
-              .containsEntry("threadName", "group-commit"));
+              // written after the group commit by the request's own thread, still with its request id
+              .hasEntrySatisfying("threadName", t -> assertThat((String) t).startsWith("grpc-call-")));
       assertThat(ours).hasSizeGreaterThanOrEqualTo(2)
           .allSatisfy(l -> assertThat(l).containsEntry("mdc", Map.of("requestId", id)));
       assertThat(String.join("\n", lines)).doesNotContain(started.getDeviceCode());
