@@ -30,10 +30,8 @@ import java.util.regex.Pattern;
  */
 final class AgentFootprint {
   private static final Pattern USER_CODE = Pattern.compile("enter the code: ([B-Z]{4}-[B-Z]{4})");
-  private static final Pattern SLOT = Pattern.compile("reassigned to slot (\\d+)");
   private static final String CLIENT_ID = "bench-agent";
   private static final String AUDIENCE = "https://telemetry.bench.test";
-  private static final String PIN = "135790";
 
   private AgentFootprint() {}
 
@@ -153,19 +151,10 @@ final class AgentFootprint {
 
   /** A SoftHSM2 token of the device's own; returns the environment agent commands need. */
   private static Map<String, String> deviceToken(Path agentDir) throws Exception {
-    Path hsm = Files.createDirectories(agentDir.resolve("hsm"));
-    Path tokens = Files.createDirectories(hsm.resolve("tokens"));
-    Path conf = hsm.resolve("softhsm2.conf");
-    Files.writeString(conf, "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\n");
-    Map<String, String> env = Map.of("SOFTHSM2_CONF", conf.toString(), "DEVICE_AGENT_PKCS11_PIN", PIN);
-    String out = run(List.of("softhsm2-util", "--init-token", "--free", "--label", "bench-device", "--so-pin",
-        PIN + "0", "--pin", PIN), env, 60);
-    Matcher m = SLOT.matcher(out);
-    if (!m.find()) {
-      throw new IllegalStateException("cannot find the slot in: " + out.trim());
-    }
-    Files.writeString(hsm.resolve("pkcs11.cfg"), "name = benchdevice\nlibrary = " + CryptoCeiling.SOFTHSM_LIBRARY
-        + "\nslot = " + m.group(1) + "\n");
+    ThrowawayToken token = ThrowawayToken.create(Files.createDirectories(agentDir.resolve("hsm")), "bench-device",
+        false);
+    Map<String, String> env = Map.of("SOFTHSM2_CONF", token.softhsmConf().toString(), "DEVICE_AGENT_PKCS11_PIN",
+        ThrowawayToken.PIN);
     Files.setPosixFilePermissions(agentDir, PosixFilePermissions.fromString("rwx------"));
     return env;
   }

@@ -38,10 +38,7 @@ import java.util.regex.Pattern;
  * ({@link #measure}) makes the token with {@code softhsm2-util} and reads the child's result lines.
  */
 final class CryptoCeiling {
-  static final String SOFTHSM_LIBRARY = "/usr/lib/softhsm/libsofthsm2.so";
-  private static final Pattern SLOT = Pattern.compile("reassigned to slot (\\d+)");
   private static final Pattern RESULT = Pattern.compile("^RESULT (\\S+)=(\\S+)$");
-  private static final String PIN = "246810";
   /** Untimed single-thread run of each operation before the cells. */
   static final long JIT_WARMUP_MS = 3000;
 
@@ -58,32 +55,11 @@ final class CryptoCeiling {
 
   /** Parent side: a throwaway token in {@code dir}, the child JVM, and its results. */
   static Map<String, Object> measure(Path dir, long warmupMs, long windowMs, PrintStream log) throws Exception {
-    Path tokens = dir.resolve("tokens");
-    Files.createDirectories(tokens);
-    Path conf = dir.resolve("softhsm2.conf");
-    Files.writeString(conf, "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\n"
-        + "slots.removable = false\n");
-    ProcessBuilder init = new ProcessBuilder("softhsm2-util", "--init-token", "--free", "--label", "bench-ceiling",
-        "--pin", PIN, "--so-pin", PIN + "0").redirectErrorStream(true);
-    init.environment().put("SOFTHSM2_CONF", conf.toString());
-    Process p = init.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IllegalStateException("softhsm2-util --init-token failed: " + out.trim());
-    }
-    Matcher slot = SLOT.matcher(out);
-    if (!slot.find()) {
-      throw new IllegalStateException("cannot find the slot in: " + out.trim());
-    }
-    Path cfg = dir.resolve("pkcs11.cfg");
-    // The broker's template: the private key is a sensitive, non-extractable token object that may only sign.
-    Files.writeString(cfg, "name = benchceiling\nlibrary = " + SOFTHSM_LIBRARY + "\nslot = " + slot.group(1) + "\n"
-        + "attributes(generate, CKO_PRIVATE_KEY, *) = {\n  CKA_TOKEN = true\n  CKA_PRIVATE = true\n"
-        + "  CKA_SENSITIVE = true\n  CKA_EXTRACTABLE = false\n  CKA_SIGN = true\n  CKA_DECRYPT = false\n"
-        + "  CKA_UNWRAP = false\n  CKA_DERIVE = false\n}\n"
-        + "attributes(generate, CKO_PUBLIC_KEY, *) = {\n  CKA_TOKEN = false\n  CKA_VERIFY = true\n}\n");
+    ThrowawayToken token = ThrowawayToken.create(dir, "bench-ceiling", true);
+    Path cfg = token.pkcs11Config();
+    Path conf = token.softhsmConf();
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), CryptoCeiling.class.getName(), cfg.toString(), PIN,
+        "-cp", System.getProperty("java.class.path"), CryptoCeiling.class.getName(), cfg.toString(), ThrowawayToken.PIN,
         Long.toString(warmupMs), Long.toString(windowMs)));
     ProcessBuilder child = new ProcessBuilder(cmd).redirectErrorStream(true);
     child.environment().put("SOFTHSM2_CONF", conf.toString());

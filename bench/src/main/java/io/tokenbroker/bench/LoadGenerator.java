@@ -81,6 +81,9 @@ public final class LoadGenerator {
     if (all || o.mode.equals("verifier")) {
       phase("verifier", this::verifier);
     }
+    if (all || o.mode.equals("micro")) {
+      phase("micro", this::micro);
+    }
     if (all || o.mode.equals("broker")) {
       phase("broker", this::brokerRun);
     }
@@ -180,6 +183,17 @@ public final class LoadGenerator {
           r.get("verifier_t" + t + "_cpu_us"));
     }
     results.put("verifier", v);
+  }
+
+  // ---------------------------------------------------------------- JMH micro-benchmarks
+
+  private void micro() throws Exception {
+    Map<String, Object> m = HotPathBenchmarks.measure(Files.createDirectories(work.resolve("micro")), OUT);
+    results.put("micro", m);
+    OUT.printf("  µs/op: mint access token %s (HSM signature alone %s); DPoP proof %s, access token %s, key lookup "
+        + "%s (one raw ES256 verify %s)%n", m.get("micro_mintAccessToken_us"), m.get("micro_hsmSign_us"),
+        m.get("micro_validateDpopProof_us"), m.get("micro_validateAccessToken_us"),
+        m.get("micro_lookUpSigningKey_us"), m.get("micro_verifyEs256Raw_us"));
   }
 
   // ---------------------------------------------------------------- device agent
@@ -632,8 +646,8 @@ public final class LoadGenerator {
   static final class Options {
     static final String USAGE = """
         usage: java -jar bench/target/bench.jar [MODE] [options]
-          MODE: all (default; ceiling, verifier, broker, agent, scale, peer) | ceiling | verifier | broker | agent
-                | scale | peer
+          MODE: all (default; ceiling, verifier, micro, broker, agent, scale, peer) | ceiling | verifier | micro
+                | broker | agent | scale | peer   (micro: the JMH micro-benchmarks of the hot paths)
           --peer keycloak | --no-peer    measure the Keycloak peer (all: default keycloak); --peer alone = MODE peer
           --repo DIR                     repository root (default: found from the jar or the current directory)
           --out DIR                      results directory (default REPO/bench/results)
@@ -702,7 +716,7 @@ public final class LoadGenerator {
       List<String> a = new ArrayList<>(Arrays.asList(args));
       if (!a.isEmpty() && !a.get(0).startsWith("-")) {
         o.mode = a.remove(0);
-        if (!List.of("all", "ceiling", "verifier", "broker", "scale", "agent", "peer").contains(o.mode)) {
+        if (!List.of("all", "ceiling", "verifier", "micro", "broker", "scale", "agent", "peer").contains(o.mode)) {
           throw new IllegalArgumentException("unknown mode " + o.mode);
         }
       }

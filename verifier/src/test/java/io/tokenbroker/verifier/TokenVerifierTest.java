@@ -65,6 +65,27 @@ class TokenVerifierTest {
   }
 
   @Test
+  void theAuthorizationValueMustBeToken68ExactlyAsTheGrammarSays() {
+    // RFC 7235 §2.1, written as the regular expression the loop replaced: both must agree on every string.
+    java.util.regex.Pattern grammar = java.util.regex.Pattern.compile("[A-Za-z0-9._~+/-]+=*");
+    String alphabet = "Az09-._~+/=% \u00e9\u0000:,";
+    java.util.Random random = new java.util.Random(20261203);
+    for (int n = 0; n < 20_000; n++) {
+      StringBuilder sb = new StringBuilder();
+      for (int len = random.nextInt(8); len > 0; len--) {
+        sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      String candidate = sb.toString();
+      assertThat(TokenVerifier.isToken68(candidate)).as("'%s'", candidate)
+          .isEqualTo(grammar.matcher(candidate).matches());
+    }
+    assertThat(TokenVerifier.isToken68("eyJ0.eyJz.c2ln==")).isTrue();
+    assertThat(TokenVerifier.isToken68("=abc")).isFalse();
+    assertThat(TokenVerifier.isToken68("abc=d")).isFalse();
+    assertThat(TokenVerifier.isToken68("")).isFalse();
+  }
+
+  @Test
   void verifyWhenTokenAndProofAreGoodThenThePrincipalHasTheTokensClaims() {
     String token = token();
     VerifiedPrincipal p = verifier.verify(valid(token));

@@ -21,6 +21,12 @@ public interface RefreshTokenStore {
   /** The family, not locked (to learn its device before taking locks in order). */
   Optional<RefreshFamily> findFamily(String familyId);
 
+  /**
+   * The family of the token with this hash if that token is ACTIVE, not locked, in one read: what a refresh will
+   * most likely find once it holds the locks (it reads again under them).
+   */
+  Optional<RefreshFamily> findFamilyOfActiveToken(String tokenHash);
+
   /** The family, locked until the caller's transaction ends. */
   Optional<RefreshFamily> lockFamily(String familyId);
 

@@ -59,6 +59,11 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
     });
   }
 
+  private static final String FAMILY_COLUMNS = "family_id, device_id, client_id, scopes, audiences, jkt, x5t_s256, "
+      + "state, created_at, absolute_expires_at, revoked_at";
+  private static final String FAMILY_OF_ACTIVE_TOKEN = "SELECT f." + String.join(", f.", FAMILY_COLUMNS.split(", "))
+      + " FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id"
+      + " WHERE t.token_hash = ? AND t.status = 'ACTIVE'";
   private static final String TOKEN_COLUMNS = "token_hash, family_id, generation, status, issued_at, "
       + "idle_expires_at, consumed_at, predecessor_hash";
 
@@ -100,12 +105,19 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
     return family(familyId, " FOR UPDATE");
   }
 
+  @Override
+  public Optional<RefreshFamily> findFamilyOfActiveToken(String tokenHash) {
+    return oneFamily(FAMILY_OF_ACTIVE_TOKEN, tokenHash);
+  }
+
   private Optional<RefreshFamily> family(String familyId, String lock) {
+    return oneFamily("SELECT " + FAMILY_COLUMNS + " FROM refresh_families WHERE family_id = ?" + lock, familyId);
+  }
+
+  private Optional<RefreshFamily> oneFamily(String sql, String key) {
     return db.inTransaction(conn -> {
-      try (PreparedStatement ps = conn.prepareStatement("SELECT family_id, device_id, client_id, scopes, audiences, "
-          + "jkt, x5t_s256, state, created_at, absolute_expires_at, revoked_at FROM refresh_families "
-          + "WHERE family_id = ?" + lock)) {
-        ps.setString(1, familyId);
+      try (PreparedStatement ps = conn.prepareStatement(sql)) {
+        ps.setString(1, key);
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
             return Optional.empty();

@@ -354,6 +354,57 @@ class RevocationTests {
   }
 
   @Test
+  void lastSeenAndLastRefreshAreKeptToTheMinuteAndANewUserAgentAtOnce() throws Exception {
+    Enrolled device = enrol();
+    Instant first = clock.instant();
+    String refreshToken = refresh(device, device.tokens().getRefreshToken(), "agent/1 firmware/1.0");
+    clock.advance(Duration.ofSeconds(30));
+    refreshToken = refresh(device, refreshToken, "agent/1 firmware/1.0");
+    // device.proto: "at most once a minute per device": the second refresh, 30 s later, leaves both times alone.
+    assertThat(shownDevice(device).getLastRefreshAt().getSeconds()).isEqualTo(first.getEpochSecond());
+    assertThat(shownDevice(device).getLastSeenAt().getSeconds()).isEqualTo(first.getEpochSecond());
+
+    clock.advance(Duration.ofSeconds(10));
+    refreshToken = refresh(device, refreshToken, "agent/1 firmware/1.1");
+    // New firmware is shown at once, with the time it was seen.
+    assertThat(shownDevice(device).getUserAgent()).contains("firmware/1.1");
+    assertThat(shownDevice(device).getLastRefreshAt().getSeconds()).isEqualTo(clock.instant().getEpochSecond());
+
+    Instant updated = clock.instant();
+    clock.advance(Duration.ofSeconds(61));
+    refresh(device, refreshToken, "agent/1 firmware/1.1");
+    assertThat(shownDevice(device).getLastRefreshAt().getSeconds()).isEqualTo(clock.instant().getEpochSecond())
+        .isGreaterThan(updated.getEpochSecond());
+    assertThat(shownDevice(device).getLastSeenAt().getSeconds()).isEqualTo(clock.instant().getEpochSecond());
+  }
+
+  /** One DPoP refresh with this user agent; returns the successor refresh token. */
+  private String refresh(Enrolled device, String refreshToken, String userAgent) throws Exception {
+    ManagedChannel agent = broker.channel(userAgent);
+    try {
+      Metadata proof = new Metadata();
+      proof.put(Metadata.Key.of("dpop", Metadata.ASCII_STRING_MARSHALLER),
+          device.key().proof(InProcessBroker.tokenHtu(), clock.instant(), h -> h, c -> c));
+      return TokenServiceGrpc.newBlockingStub(agent).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(proof))
+          .token(TokenRequest.newBuilder().setClientId(InProcessBroker.CLIENT)
+              .setRefreshToken(RefreshTokenGrant.newBuilder().setRefreshToken(refreshToken)).build())
+          .getRefreshToken();
+    } finally {
+      agent.shutdownNow();
+    }
+  }
+
+  private io.tokenbroker.proto.v1.Device shownDevice(Enrolled device) throws Exception {
+    ManagedChannel ch = broker.tlsChannel(Caller.OPERATOR);
+    try {
+      return AdminServiceGrpc.newBlockingStub(ch).getDevice(io.tokenbroker.proto.v1.GetDeviceRequest.newBuilder()
+          .setDeviceId(device.tokens().getDeviceId()).build()).getDevice();
+    } finally {
+      ch.shutdownNow();
+    }
+  }
+
+  @Test
   void getDeviceShowsItsFamiliesUserAgentAndLastRefreshAndListFiltersByLastSeen() throws Exception {
     Enrolled quiet = enrol();
     clock.advance(Duration.ofDays(8));

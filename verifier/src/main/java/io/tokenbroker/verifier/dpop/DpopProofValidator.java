@@ -25,6 +25,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Checks a DPoP proof JWT as RFC 9449 §4.3 requires, apart from {@code jti} replay (the caller records the
@@ -45,6 +46,7 @@ public final class DpopProofValidator {
   public static final int MAX_PROOF_CHARS = 8 * 1024;
   private static final int MAX_JTI_CHARS = 256;
   private static final int MIN_RSA_BITS = 2048;
+  private static final int MAX_CACHED_REQUEST_URIS = 1024;
   /** Asymmetric algorithms only; never {@code none} or a MAC (RFC 9449 §4.2). */
   private static final Map<JWSAlgorithm, Curve> ALLOWED = Map.of(
       JWSAlgorithm.ES256, Curve.P_256,
@@ -60,6 +62,7 @@ public final class DpopProofValidator {
    * proves with the same key for years, and preparing the key is half the cost of a proof check (DESIGN.md).
    */
   private final PreparedVerifiers verifiers = new PreparedVerifiers(10_000);
+  private final Map<String, Optional<String>> normalizedRequestUris = new ConcurrentHashMap<>();
 
   /**
    * @param iatWindow how far a proof's {@code iat} may be from now, either way
@@ -129,7 +132,8 @@ public final class DpopProofValidator {
     if (jwk.isPrivate()) {
       throw invalid("the DPoP proof's jwk must not contain a private key");
     }
-    JWK publicJwk = jwk.toPublicJWK();
+    // Not private, so it is the public key as it stands (toPublicJWK would check the point on the curve again).
+    JWK publicJwk = jwk;
     String jkt = JwkThumbprint.sha256(publicJwk);
     requireKeyMatchesAlgorithm(header.getAlgorithm(), expectedCurve, publicJwk);
     JWSVerifier verifier = verifiers.get(jkt, () -> verifierFor(header.getAlgorithm(), expectedCurve, publicJwk));
@@ -157,8 +161,11 @@ public final class DpopProofValidator {
     if (proofHtu == null) {
       throw invalid("the DPoP proof has no htu claim");
     }
-    Optional<String> normalizedHtu = HtuNormalizer.normalize(proofHtu);
-    if (normalizedHtu.isEmpty() || !normalizedHtu.equals(HtuNormalizer.normalize(htu))) {
+    // Check 9. A proof's htu is almost always the very string the request URI is, so the (cached) normal form of
+    // the request URI suffices then; any other spelling is normalised and compared.
+    Optional<String> expectedHtu = normalizedRequestUri(htu);
+    if (expectedHtu.isEmpty()
+        || !(proofHtu.equals(htu) || expectedHtu.equals(HtuNormalizer.normalize(proofHtu)))) {
       throw invalid("the DPoP proof's htu does not match " + htu);
     }
     Instant iat = issuedAt(claims);
@@ -179,6 +186,25 @@ public final class DpopProofValidator {
       }
     }
     return new DpopProof(jkt, jti, iat);
+  }
+
+  /**
+   * The normal form of a request URI, cached: a service answers on a handful of URIs. Bounded, because a plain-HTTP
+   * service's request URIs come from its callers; past the bound they are normalised every time.
+   */
+  private Optional<String> normalizedRequestUri(String uri) {
+    if (uri == null) {
+      return Optional.empty();
+    }
+    Optional<String> cached = normalizedRequestUris.get(uri);
+    if (cached != null) {
+      return cached;
+    }
+    Optional<String> normalized = HtuNormalizer.normalize(uri);
+    if (normalizedRequestUris.size() < MAX_CACHED_REQUEST_URIS) {
+      normalizedRequestUris.putIfAbsent(uri, normalized);
+    }
+    return normalized;
   }
 
   /** The jwk's type and curve must fit the algorithm before a (cached) verifier is used for it. */
