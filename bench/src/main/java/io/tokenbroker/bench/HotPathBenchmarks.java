@@ -72,8 +72,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Fork(1)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 4, time = 1)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
 public class HotPathBenchmarks {
   static final String CONFIG_PROPERTY = "bench.pkcs11.config";
   private static final String ISSUER = "https://broker.bench.test";
@@ -210,7 +210,7 @@ public class HotPathBenchmarks {
         HotPathBenchmarks.class.getName());
     ProcessBuilder child = new ProcessBuilder(cmd);
     child.environment().put("SOFTHSM2_CONF", token.softhsmConf().toString());
-    // Six benchmarks of one fork each: about 8 s apiece with the fork's start.
+    // Six benchmarks of one fork each: about 6.5 s apiece with the fork's start.
     return CryptoCeiling.runChild(child, 240, "micro", log);
   }
 

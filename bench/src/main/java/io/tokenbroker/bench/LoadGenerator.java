@@ -338,9 +338,14 @@ public final class LoadGenerator {
     if (o.peer == null) {
       return 0;
     }
-    // What the peer needs at least: start-up (40 s on a fresh unpack, less later), realm set-up, a 20 s
-    // warm-up, its levels, stop. Seeding comes first; the peer's warm-up gets whatever is left after it.
-    return 60 + 20 + (long) o.peerLevels.size() * (o.peerLevelWarmup + o.peerMeasure + 3);
+    // What the peer needs at least: start-up (40 s on a fresh unpack, less later) and what peer() asks for
+    // after it. Seeding comes first; the peer's warm-up gets whatever is left after it.
+    return 60 + peerNeededAfterStart();
+  }
+
+  /** Realm set-up, a 20 s warm-up, the levels, stop: what {@link #peer} wants left once Keycloak is up. */
+  private long peerNeededAfterStart() {
+    return 20 + (long) o.peerLevels.size() * (o.peerLevelWarmup + o.peerMeasure + 3) + 30;
   }
 
   private void peer() throws Exception {
@@ -349,7 +354,7 @@ public final class LoadGenerator {
     section.put("name", "keycloak");
     Path setup = o.repo.resolve("bench/keycloak/setup.sh");
     Path envFile = o.cacheDir.resolve("keycloak.env");
-    long needed = 20 + (long) o.peerLevels.size() * (o.peerLevelWarmup + o.peerMeasure + 3) + 30;
+    long needed = peerNeededAfterStart();
     long forStart = (long) remainingSeconds() - needed;
     if (o.mode.equals("all") && forStart < 60) {
       section.put("status", "skipped");
@@ -658,18 +663,18 @@ public final class LoadGenerator {
           --jit-warmup S                 uncounted load at c=8 before the first level (default 30)
           --warmup S --measure S         per refresh level (default 5 + 15)
           --flow-concurrency N           device-flow concurrency (default 8)
-          --flow-warmup S --flow-measure S   (default 5 + 15)
+          --flow-warmup S --flow-measure S   (default 5 + 10)
           --scale 1000,1000000           families/devices seeded before the scale runs
-          --scale-concurrency N          (default 32)  --scale-warmup S --scale-measure S (default 15 + 15; the warm-up
+          --scale-concurrency N          (default 32)  --scale-warmup S --scale-measure S (default 15 + 10; the warm-up
                                          runs at c=8 for the JIT, then 5 s at the cell's concurrency)
           --seed-budget S                most seconds spent seeding one home (default 170)
           --peer-warmup S                Keycloak warm-up at c=8 before its levels (default 60; in MODE all
                                          whatever the budget leaves, 20-240 s)
-          --peer-levels 1,8,32 --peer-level-warmup S --peer-measure S   (default 5 + 10)
+          --peer-levels 1,8,32 --peer-level-warmup S --peer-measure S   (default 4 + 8)
           --ceiling-warmup-ms MS --ceiling-measure-ms MS   (default 1000 + 3000, after 3 s of JIT warm-up per operation)
-          --agent-seconds S              device-agent run time after its first token (default 30)
+          --agent-seconds S              device-agent run time after its first token (default 20)
           --max-requests N               bound on requests per cell (default 2000000)
-          --budget S                     whole-run budget the phases fit into (default 590)
+          --budget S                     whole-run budget the phases fit into (default 598)
           --budget-spent S               seconds already spent before this JVM started (the build)
           --broker-prop KEY=VALUE        appended to each home's broker.properties (repeatable)
           --jfr                          record a JFR profile of the main broker (kept in the work directory)
@@ -688,23 +693,23 @@ public final class LoadGenerator {
     long measure = 15;
     int flowConcurrency = 8;
     long flowWarmup = 5;
-    long flowMeasure = 15;
+    long flowMeasure = 10;
     List<Long> scaleCounts = List.of(1_000L, 1_000_000L);
     int scaleConcurrency = 32;
     long scaleWarmup = 15;
     long jitWarmup = 30;
-    long scaleMeasure = 15;
+    long scaleMeasure = 10;
     long seedBudget = 170;
     String peer = "keycloak";
     long peerWarmup = 60;
     List<Integer> peerLevels = List.of(1, 8, 32);
-    long peerLevelWarmup = 5;
-    long peerMeasure = 10;
+    long peerLevelWarmup = 4;
+    long peerMeasure = 8;
     long ceilingWarmupMs = 1000;
     long ceilingMeasureMs = 3000;
     long maxRequests = 2_000_000;
-    long agentSeconds = 30;
-    double budgetSeconds = 590;
+    long agentSeconds = 20;
+    double budgetSeconds = 598;
     double budgetAlreadySpent = 0;
     Map<String, String> brokerProps = new LinkedHashMap<>();
     boolean jfr;
