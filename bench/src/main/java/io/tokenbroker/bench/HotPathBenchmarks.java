@@ -7,7 +7,6 @@ import com.nimbusds.jose.JWSVerifier;
 import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
-import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -23,7 +22,6 @@ import io.tokenbroker.broker.token.AccessTokenSigner;
 import io.tokenbroker.verifier.TokenVerifier;
 import io.tokenbroker.verifier.dpop.DpopProof;
 import io.tokenbroker.verifier.dpop.DpopProofValidator;
-import io.tokenbroker.verifier.jwks.JwksSource;
 import io.tokenbroker.verifier.jwks.SigningKeyCache;
 import io.tokenbroker.verifier.token.AccessToken;
 import io.tokenbroker.verifier.token.AccessTokenValidator;
@@ -137,20 +135,8 @@ public class HotPathBenchmarks {
       // The proof's iat is now; a fixed clock keeps it inside the window for as long as the benchmark runs. The
       // validators never check replay themselves (the caller records the jti), so one proof serves every call.
       Clock clock = Clock.fixed(now, ZoneOffset.UTC);
-      JWKSet jwks = new JWKSet(issuerKey.toPublicJWK());
-      JwksSource source = new JwksSource() {
-        @Override
-        public JWKSet fetch() {
-          return jwks;
-        }
-
-        @Override
-        public String describe() {
-          return "bench keys";
-        }
-      };
-      keys = new SigningKeyCache(source, clock, Duration.ofSeconds(10), Duration.ofMinutes(10),
-          Set.of(JWSAlgorithm.ES256));
+      keys = new SigningKeyCache(VerifierThroughput.publishedKey(issuerKey), clock, Duration.ofSeconds(10),
+          Duration.ofMinutes(10), Set.of(JWSAlgorithm.ES256));
       tokens = new AccessTokenValidator(ISSUER, AUDIENCE, Duration.ofSeconds(60), Set.of(JWSAlgorithm.ES256), keys,
           clock);
       proofs = new DpopProofValidator(Duration.ofSeconds(60), null, clock);

@@ -78,18 +78,7 @@ final class VerifierThroughput {
       String token = jwt.serialize();
       devices.add(new Device(key, token, TokenVerifier.ath(token)));
     }
-    JWKSet jwks = new JWKSet(issuerKey.toPublicJWK());
-    JwksSource source = new JwksSource() {
-      @Override
-      public JWKSet fetch() {
-        return jwks;
-      }
-
-      @Override
-      public String describe() {
-        return "bench keys";
-      }
-    };
+    JwksSource source = publishedKey(issuerKey);
 
     // The raw floor: each device's token signature and one of its proofs' signatures, verified as the verifier
     // must, round robin over the same 64 device keys as the verifier cells (one hot key flattered it by ~4%).
@@ -181,6 +170,22 @@ final class VerifierThroughput {
       t.join();
     }
     return List.of(out);
+  }
+
+  /** The broker's published keys as a verifier would fetch them: just this issuer key, served from memory. */
+  static JwksSource publishedKey(ECKey issuerKey) {
+    JWKSet jwks = new JWKSet(issuerKey.toPublicJWK());
+    return new JwksSource() {
+      @Override
+      public JWKSet fetch() {
+        return jwks;
+      }
+
+      @Override
+      public String describe() {
+        return "bench keys";
+      }
+    };
   }
 
   /** {signing input, raw 64-byte signature} of a compact JWS. */

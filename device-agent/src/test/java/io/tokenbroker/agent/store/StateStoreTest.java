@@ -12,6 +12,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,11 +67,7 @@ class StateStoreTest {
     byte[] bytes = Files.readAllBytes(store.path());
     bytes[bytes.length / 2] ^= 0x01;
     Files.write(store.path(), bytes);
-    assertThatThrownBy(() -> store(dir).load())
-        .isInstanceOf(AgentException.class)
-        .hasMessageContaining(store.path().toString())
-        .hasMessageContaining("integrity check")
-        .satisfies(e -> assertThat(((AgentException) e).exitCode()).isEqualTo(ExitCodes.STORE));
+    assertLoadRefused(dir, store).hasMessageContaining("integrity check");
     assertThat(Files.readAllBytes(store.path())).isEqualTo(bytes);
   }
 
@@ -138,9 +135,7 @@ class StateStoreTest {
         .replace("device_state=active", "device_state=activh_token=" + REFRESH);
     seal(dir, store, damaged);
     byte[] before = Files.readAllBytes(store.path());
-    assertThatThrownBy(() -> store(dir).load())
-        .isInstanceOf(AgentException.class)
-        .hasMessageContaining(store.path().toString())
+    assertLoadRefused(dir, store)
         .hasMessageContaining("device_state is not one of active, suspended, revoked, unknown")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain(REFRESH).doesNotContain("activh"));
     assertThat(Files.readAllBytes(store.path())).isEqualTo(before);
@@ -153,11 +148,11 @@ class StateStoreTest {
     store.save(sample());
     String genuine = new String(sample().serialize(), StandardCharsets.ISO_8859_1);
     seal(dir, store, genuine.replace("version=1", "version=2"));
-    assertThatThrownBy(() -> store(dir).load())
+    assertLoadRefused(dir, store)
         .hasMessageContaining(store.path() + " has unknown version 2; this agent writes version 1");
     // A version line that swallowed a token (found by StateStoreFuzzTests) is not repeated.
     seal(dir, store, genuine.replace("version=1", "version=1en=" + ACCESS));
-    assertThatThrownBy(() -> store(dir).load())
+    assertLoadRefused(dir, store)
         .hasMessageContaining(store.path() + " has no readable version; this agent writes version 1")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain(ACCESS));
   }
@@ -170,9 +165,15 @@ class StateStoreTest {
     String genuine = new String(sample().serialize(), StandardCharsets.ISO_8859_1);
     // Found by StateStoreFuzzTests: such a value loaded as one empty scope, which a save then dropped.
     seal(dir, store, genuine.replaceAll("scopes=.*", "scopes=\\\\u0001\\\\u0008"));
-    assertThatThrownBy(() -> store(dir).load())
+    assertLoadRefused(dir, store).hasMessageContaining(store.path() + " decrypted but its content is invalid");
+  }
+
+  /** Loading the directory's state is refused as a store error (its exit code) that names the file. */
+  private AbstractThrowableAssert<?, ? extends Throwable> assertLoadRefused(Path dir, StateStore store) {
+    return assertThatThrownBy(() -> store(dir).load())
         .isInstanceOf(AgentException.class)
-        .hasMessageContaining(store.path() + " decrypted but its content is invalid");
+        .hasMessageContaining(store.path().toString())
+        .satisfies(e -> assertThat(((AgentException) e).exitCode()).isEqualTo(ExitCodes.STORE));
   }
 
   /** Seals a state file's plaintext under the directory's device key, as the agent would. */
