@@ -27,7 +27,6 @@ import io.tokenbroker.verifier.token.AccessToken;
 import io.tokenbroker.verifier.token.AccessTokenValidator;
 import java.net.URI;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.Signature;
 import java.security.interfaces.ECPublicKey;
@@ -35,7 +34,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.Locale;
@@ -141,9 +139,7 @@ public class HotPathBenchmarks {
           clock);
       proofs = new DpopProofValidator(Duration.ofSeconds(60), null, clock);
       devicePublic = device.publicKey();
-      int last = proof.lastIndexOf('.');
-      proofParts = new byte[][] {proof.substring(0, last).getBytes(StandardCharsets.US_ASCII),
-          Base64.getUrlDecoder().decode(proof.substring(last + 1))};
+      proofParts = VerifierThroughput.signedParts(proof);
     }
   }
 

@@ -61,6 +61,7 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
 
   private static final String FAMILY_COLUMNS = "family_id, device_id, client_id, scopes, audiences, jkt, x5t_s256, "
       + "state, created_at, absolute_expires_at, revoked_at";
+  private static final String FAMILY_BY_ID = "SELECT " + FAMILY_COLUMNS + " FROM refresh_families WHERE family_id = ?";
   private static final String FAMILY_OF_ACTIVE_TOKEN = "SELECT f." + String.join(", f.", FAMILY_COLUMNS.split(", "))
       + " FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id"
       + " WHERE t.token_hash = ? AND t.status = 'ACTIVE'";
@@ -97,21 +98,17 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
 
   @Override
   public Optional<RefreshFamily> findFamily(String familyId) {
-    return family(familyId, "");
+    return oneFamily(FAMILY_BY_ID, familyId);
   }
 
   @Override
   public Optional<RefreshFamily> lockFamily(String familyId) {
-    return family(familyId, " FOR UPDATE");
+    return oneFamily(FAMILY_BY_ID + " FOR UPDATE", familyId);
   }
 
   @Override
   public Optional<RefreshFamily> findFamilyOfActiveToken(String tokenHash) {
     return oneFamily(FAMILY_OF_ACTIVE_TOKEN, tokenHash);
-  }
-
-  private Optional<RefreshFamily> family(String familyId, String lock) {
-    return oneFamily("SELECT " + FAMILY_COLUMNS + " FROM refresh_families WHERE family_id = ?" + lock, familyId);
   }
 
   private Optional<RefreshFamily> oneFamily(String sql, String key) {
