@@ -32,6 +32,8 @@ final class AgentFootprint {
   private static final Pattern USER_CODE = Pattern.compile("enter the code: ([B-Z]{4}-[B-Z]{4})");
   private static final String CLIENT_ID = "bench-agent";
   private static final String AUDIENCE = "https://telemetry.bench.test";
+  /** Other JVM options for the agent, for experiments ({@code BENCH_AGENT_JAVA_OPTS}); unset: the launcher's. */
+  private static final String JAVA_OPTS = System.getenv("BENCH_AGENT_JAVA_OPTS");
 
   private AgentFootprint() {}
 
@@ -125,6 +127,8 @@ final class AgentFootprint {
           throw new IllegalStateException("pid " + daemon.pid() + " is '" + comm + "', not the agent JVM");
         }
         Map<String, Long> status = status(daemon.pid());
+        // Kept with the run for a per-mapping breakdown of the resident set (no secrets: addresses and sizes only).
+        Files.copy(Path.of("/proc/" + daemon.pid() + "/smaps"), dir.resolve("agent-run.smaps"));
         r.put("start_to_first_token_ms", Math.round(firstTokenNanos.get() / 1e6));
         r.put("rss_after_first_token_mib", Math.round(rssFirst * 10) / 10.0);
         r.put("refresh_cycles", refreshes.get());
@@ -136,7 +140,7 @@ final class AgentFootprint {
         r.put("threads", status.getOrDefault("Threads", 0L));
         r.put("cpu_ms_per_refresh_window", Math.round((cpu1 - cpu0) / 1e6));
         r.put("cores_busy", Math.round((cpu1 - cpu0) / (double) (w1 - w0) * 1000) / 1000.0);
-        r.put("jvm_options", "bin/device-agent defaults (DEVICE_AGENT_JAVA_OPTS unset)");
+        r.put("jvm_options", JAVA_OPTS == null ? "bin/device-agent defaults (DEVICE_AGENT_JAVA_OPTS unset)" : JAVA_OPTS);
       } finally {
         daemon.destroy();
         if (!daemon.waitFor(30, TimeUnit.SECONDS)) {
@@ -186,6 +190,9 @@ final class AgentFootprint {
   private static Process start(List<String> command, Map<String, String> env) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().remove("DEVICE_AGENT_JAVA_OPTS");
+    if (JAVA_OPTS != null) {
+      pb.environment().put("DEVICE_AGENT_JAVA_OPTS", JAVA_OPTS);
+    }
     pb.environment().putAll(env);
     Process p = pb.start();
     p.getOutputStream().close();

@@ -220,7 +220,8 @@ public final class LoadGenerator {
     if (o.jfr) {
       Path jfr = work.resolve("main/broker.jfr");
       env.put("TOKENBROKER_JAVA_OPTS", (System.getenv().getOrDefault("TOKENBROKER_JAVA_OPTS", "")
-          + " -XX:StartFlightRecording=filename=" + jfr + ",settings=profile,dumponexit=true").trim());
+          + " -XX:FlightRecorderOptions=stackdepth=256 -XX:StartFlightRecording=filename=" + jfr
+          + ",settings=profile,dumponexit=true").trim());
       section.put("jfr", jfr.toString());
     }
     try (BrokerProcess broker = BrokerProcess.serve(o.launcher, home, work.resolve("main/broker.log"), env);
