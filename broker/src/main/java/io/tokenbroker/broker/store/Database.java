@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.tokenbroker.broker.BrokerFailure;
 import io.tokenbroker.broker.Transactor;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.util.ArrayList;
@@ -35,6 +36,7 @@ public final class Database implements AutoCloseable, Transactor {
   private final ThreadLocal<Connection> current = new ThreadLocal<>();
   /** What runs once that transaction has committed (and never if it rolls back). */
   private final ThreadLocal<List<Runnable>> afterCommit = new ThreadLocal<>();
+  private final KeptStatements kept = new KeptStatements();
 
   private Database(HikariDataSource dataSource) {
     this.dataSource = dataSource;
@@ -223,6 +225,20 @@ public final class Database implements AutoCloseable, Transactor {
     } catch (RuntimeException e) {
       log.warn("an action after a commit failed: {}", e.getClass().getName());
     }
+  }
+
+  /**
+   * A prepared statement for {@code sql} kept open on {@code connection} across transactions, for a hot row lock
+   * ({@code SELECT ... FOR UPDATE}) that the driver would otherwise parse on every use (see {@link KeptStatements}).
+   * The caller sets every parameter, closes its result set and never closes the statement.
+   */
+  PreparedStatement keptStatement(Connection connection, String sql) throws SQLException {
+    return kept.get(connection, sql);
+  }
+
+  /** Connections with kept statements (for tests). */
+  int keptStatementConnections() {
+    return kept.connections();
   }
 
   /** The connection of the transaction open on this thread, or null. */

@@ -12,6 +12,10 @@ import java.util.Optional;
 public final class JdbcDeviceAuthorizationStore implements DeviceAuthorizationStore {
   private static final String COLUMNS = "id, device_code_hash, user_code_hash, client_id, scopes, audiences, status, "
       + "created_at, expires_at, interval_s, last_polled_at, decided_at, owner, device_id";
+  private static final String LOCK_BY_DEVICE_CODE = "SELECT " + COLUMNS
+      + " FROM device_authorizations WHERE device_code_hash = ? FOR UPDATE";
+  private static final String LOCK_BY_USER_CODE = "SELECT " + COLUMNS
+      + " FROM device_authorizations WHERE user_code_hash = ? FOR UPDATE";
   private final Database db;
 
   public JdbcDeviceAuthorizationStore(Database db) {
@@ -49,22 +53,20 @@ public final class JdbcDeviceAuthorizationStore implements DeviceAuthorizationSt
 
   @Override
   public Optional<DeviceAuthorization> lockByDeviceCodeHash(String deviceCodeHash) {
-    return lockBy("device_code_hash", deviceCodeHash);
+    return lockBy(LOCK_BY_DEVICE_CODE, deviceCodeHash);
   }
 
   @Override
   public Optional<DeviceAuthorization> lockByUserCodeHash(String userCodeHash) {
-    return lockBy("user_code_hash", userCodeHash);
+    return lockBy(LOCK_BY_USER_CODE, userCodeHash);
   }
 
-  private Optional<DeviceAuthorization> lockBy(String column, String value) {
+  private Optional<DeviceAuthorization> lockBy(String sql, String value) {
     return db.inTransaction(conn -> {
-      try (PreparedStatement ps = conn.prepareStatement(
-          "SELECT " + COLUMNS + " FROM device_authorizations WHERE " + column + " = ? FOR UPDATE")) {
-        ps.setString(1, value);
-        try (ResultSet rs = ps.executeQuery()) {
-          return rs.next() ? Optional.of(read(rs)) : Optional.empty();
-        }
+      PreparedStatement ps = db.keptStatement(conn, sql);
+      ps.setString(1, value);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(read(rs)) : Optional.empty();
       }
     });
   }

@@ -14,6 +14,7 @@ import java.util.Optional;
 public final class JdbcDeviceStore implements DeviceStore {
   private static final String COLUMNS = "device_id, client_id, owner, state, jkt, x5t_s256, scopes, audiences, "
       + "created_at, last_seen_at, state_changed_at, state_reason, user_agent, last_refresh_at";
+  private static final String LOCK = "SELECT " + COLUMNS + " FROM devices WHERE device_id = ? FOR UPDATE";
   private final Database db;
 
   public JdbcDeviceStore(Database db) {
@@ -138,12 +139,10 @@ public final class JdbcDeviceStore implements DeviceStore {
   @Override
   public Optional<Device> lock(String deviceId) {
     return db.inTransaction(conn -> {
-      try (PreparedStatement ps = conn.prepareStatement("SELECT " + COLUMNS + " FROM devices WHERE device_id = ? "
-          + "FOR UPDATE")) {
-        ps.setString(1, deviceId);
-        try (ResultSet rs = ps.executeQuery()) {
-          return rs.next() ? Optional.of(read(rs)) : Optional.empty();
-        }
+      PreparedStatement ps = db.keptStatement(conn, LOCK);
+      ps.setString(1, deviceId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(read(rs)) : Optional.empty();
       }
     });
   }

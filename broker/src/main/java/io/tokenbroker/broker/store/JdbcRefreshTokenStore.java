@@ -5,6 +5,7 @@ import io.tokenbroker.broker.refresh.RefreshToken;
 import io.tokenbroker.broker.refresh.RefreshTokenStore;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,6 +63,7 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
   private static final String FAMILY_COLUMNS = "family_id, device_id, client_id, scopes, audiences, jkt, x5t_s256, "
       + "state, created_at, absolute_expires_at, revoked_at";
   private static final String FAMILY_BY_ID = "SELECT " + FAMILY_COLUMNS + " FROM refresh_families WHERE family_id = ?";
+  private static final String FAMILY_LOCK = FAMILY_BY_ID + " FOR UPDATE";
   private static final String FAMILY_OF_ACTIVE_TOKEN = "SELECT f." + String.join(", f.", FAMILY_COLUMNS.split(", "))
       + " FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id"
       + " WHERE t.token_hash = ? AND t.status = 'ACTIVE'";
@@ -103,7 +105,7 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
 
   @Override
   public Optional<RefreshFamily> lockFamily(String familyId) {
-    return oneFamily(FAMILY_BY_ID + " FOR UPDATE", familyId);
+    return db.inTransaction(conn -> oneFamily(db.keptStatement(conn, FAMILY_LOCK), familyId));
   }
 
   @Override
@@ -114,18 +116,22 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
   private Optional<RefreshFamily> oneFamily(String sql, String key) {
     return db.inTransaction(conn -> {
       try (PreparedStatement ps = conn.prepareStatement(sql)) {
-        ps.setString(1, key);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (!rs.next()) {
-            return Optional.empty();
-          }
-          return Optional.of(new RefreshFamily(rs.getString("family_id"), rs.getString("device_id"),
-              rs.getString("client_id"), Sql.split(rs.getString("scopes")), Sql.split(rs.getString("audiences")),
-              rs.getString("jkt"), rs.getString("x5t_s256"), RefreshFamily.State.valueOf(rs.getString("state")),
-              Sql.instant(rs, "created_at"), Sql.instant(rs, "absolute_expires_at"), Sql.instant(rs, "revoked_at")));
-        }
+        return oneFamily(ps, key);
       }
     });
+  }
+
+  private static Optional<RefreshFamily> oneFamily(PreparedStatement ps, String key) throws SQLException {
+    ps.setString(1, key);
+    try (ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        return Optional.empty();
+      }
+      return Optional.of(new RefreshFamily(rs.getString("family_id"), rs.getString("device_id"),
+          rs.getString("client_id"), Sql.split(rs.getString("scopes")), Sql.split(rs.getString("audiences")),
+          rs.getString("jkt"), rs.getString("x5t_s256"), RefreshFamily.State.valueOf(rs.getString("state")),
+          Sql.instant(rs, "created_at"), Sql.instant(rs, "absolute_expires_at"), Sql.instant(rs, "revoked_at")));
+    }
   }
 
   @Override

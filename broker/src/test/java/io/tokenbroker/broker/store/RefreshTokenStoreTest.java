@@ -1,6 +1,7 @@
 package io.tokenbroker.broker.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tokenbroker.broker.refresh.RefreshFamily;
 import io.tokenbroker.broker.refresh.RefreshToken;
@@ -9,12 +10,21 @@ import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The refresh-token store on a real H2 file: the one-read lookup the presigning of a refresh relies on. */
+/**
+ * The refresh-token store on a real H2 file: the one-read lookup the presigning of a refresh relies on, and the
+ * family lock, whose statement is kept open across transactions ({@link KeptStatements}).
+ */
 class RefreshTokenStoreTest {
   private static final String HASH_1 = "1".repeat(64);
   private static final String HASH_2 = "2".repeat(64);
@@ -27,7 +37,8 @@ class RefreshTokenStoreTest {
 
   @BeforeEach
   void open() {
-    db = Database.open("jdbc:h2:file:" + dir.resolve("state") + ";WRITE_DELAY=0", 2);
+    // A long lock timeout: the lock test's writer waits for the lock holder instead of giving up after H2's 2 s.
+    db = Database.open("jdbc:h2:file:" + dir.resolve("state") + ";WRITE_DELAY=0;LOCK_TIMEOUT=30000", 2);
     store = new JdbcRefreshTokenStore(db);
     db.inTransaction(conn -> {
       try (PreparedStatement ps = conn.prepareStatement("INSERT INTO clients (client_id, display_name, "
@@ -82,5 +93,48 @@ class RefreshTokenStoreTest {
     // Revoking the family revokes its live token too.
     assertThat(store.revokeFamily("family-1", now)).isTrue();
     assertThat(store.findFamilyOfActiveToken(HASH_2)).isEmpty();
+  }
+
+  @Test
+  void theKeptFamilyLockReadsCurrentRowsAndHoldsOffWritersInEveryTransaction() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      assertThat(store.lockFamily("family-1").orElseThrow().state()).isEqualTo(RefreshFamily.State.ACTIVE);
+    }
+    // Both pool connections have served the lock; the statements stay with them, nothing else accumulates.
+    assertThat(db.keptStatementConnections()).isBetween(1, 2);
+
+    CountDownLatch locked = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ExecutorService threads = Executors.newFixedThreadPool(2);
+    try {
+      Future<RefreshFamily> holder = threads.submit(() -> db.inTransaction(() -> {
+        RefreshFamily family = store.lockFamily("family-1").orElseThrow();
+        locked.countDown();
+        await(release);
+        return family;
+      }));
+      assertThat(locked.await(10, TimeUnit.SECONDS)).isTrue();
+      Future<Boolean> revoker = threads.submit(() -> store.revokeFamily("family-1", now));
+      // The revocation waits for the lock holder's commit (were the lock lost, it would be done by now).
+      assertThatThrownBy(() -> revoker.get(300, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+      release.countDown();
+      assertThat(holder.get(10, TimeUnit.SECONDS).state()).isEqualTo(RefreshFamily.State.ACTIVE);
+      assertThat(revoker.get(10, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      release.countDown();
+      threads.shutdownNow();
+    }
+    // The same kept statement sees the committed revocation: no stale result.
+    RefreshFamily after = store.lockFamily("family-1").orElseThrow();
+    assertThat(after.state()).isEqualTo(RefreshFamily.State.REVOKED);
+    assertThat(after.revokedAt()).isEqualTo(now);
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
