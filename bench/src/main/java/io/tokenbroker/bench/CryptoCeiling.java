@@ -169,9 +169,9 @@ final class CryptoCeiling {
   /**
    * One cell, repeated (at most {@value #ATTEMPTS} times) while it looks disturbed: other processes used more
    * than 0.15 core during the window, or the single thread was on a CPU less than 85% of it. Prints the last
-   * attempt's figures.
+   * attempt's figures and returns them (as {@link #run}).
    */
-  static void cell(String name, int threads, long warmupMs, long windowMs, TaskFactory factory)
+  static double[] cell(String name, int threads, long warmupMs, long windowMs, TaskFactory factory)
       throws Exception {
     double[] r = null;
     int attempt = 0;
@@ -192,6 +192,7 @@ final class CryptoCeiling {
     System.out.println("RESULT " + name + "_on_cpu=" + Math.round(r[2] * 100) / 100.0);
     System.out.println("RESULT " + name + "_other_cores=" + Math.round(r[3] * 100) / 100.0);
     System.out.println("RESULT " + name + "_attempts=" + attempt);
+    return r;
   }
 
   private static final int ATTEMPTS = 3;

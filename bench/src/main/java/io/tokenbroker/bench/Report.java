@@ -142,7 +142,8 @@ final class Report {
             + "signatures, the claims, the `cnf.jkt` binding, `ath`, the replay cache (every proof is new) and the "
             + "revocation lookup; 64 devices, keys already fetched. In a JVM of its own, next to the floor it "
             + "cannot go below: the same two ES256 verifications done bare with Bouncy Castle, round robin over "
-            + "the same 64 device keys.\n\n"
+            + "the same 64 device keys, measured right before and right after each cell and averaged (the "
+            + "machine's speed drifts within a run).\n\n"
             + "| threads | verifications/s | thread CPU per request | two raw ES256 verifies/s | verifier / raw |\n"
             + "|---|---|---|---|---|\n");
         for (int t : new int[] {1, 2}) {

@@ -102,39 +102,38 @@ final class VerifierThroughput {
       };
     };
     CryptoCeiling.run(1, 0, CryptoCeiling.JIT_WARMUP_MS, raw);
-    double[] rawRates = new double[3];
-    for (int threads : new int[] {1, 2}) {
-      CryptoCeiling.cell("raw_t" + threads, threads, warmupMs, windowMs, raw);
-    }
-    // The pilot rates size the proof supply (the parent reads the cells' own lines).
-    rawRates[1] = CryptoCeiling.run(1, 200, 1000, raw)[0];
-    rawRates[2] = CryptoCeiling.run(2, 200, 1000, raw)[0];
+    // The pilot rates size the proof supply.
+    double[] rawRates = {0, CryptoCeiling.run(1, 200, 1000, raw)[0], CryptoCeiling.run(2, 200, 1000, raw)[0]};
 
     // JIT warm-up of the verifier path, then the cells; each with a verifier of its own, so each starts with the
     // default replay cache empty (100,000 proofs).
     // (The verifier's path is longer than the raw one: C2 needs more than the raw cells' 3 s to settle.)
-    runVerifier(source, devices, 1, 0, JIT_WARMUP_MS, (long) (rawRates[1] * JIT_WARMUP_MS / 1000), "jit");
+    runVerifier(source, signProofs(devices, (long) (rawRates[1] * JIT_WARMUP_MS / 1000), "jit"), 1, 0,
+        JIT_WARMUP_MS, "jit");
     for (int threads : new int[] {1, 2}) {
       long supply = (long) (rawRates[threads] * 1.3 * (warmupMs + windowMs) / 1000.0) + 1000;
-      runVerifier(source, devices, threads, warmupMs, windowMs, supply, "verifier_t" + threads);
+      List<ResourceRequest> requests = signProofs(devices, supply, "verifier_t" + threads);
+      // The floor is measured right before and right after the cell and averaged: this machine's speed drifts
+      // (a floor measured half a minute before the cells once put a cell above 100%).
+      double[] before = CryptoCeiling.cell("raw_t" + threads + "_before", threads, warmupMs, windowMs, raw);
+      runVerifier(source, requests, threads, warmupMs, windowMs, "verifier_t" + threads);
+      double[] after = CryptoCeiling.cell("raw_t" + threads + "_after", threads, warmupMs, windowMs, raw);
+      System.out.println("RESULT raw_t" + threads + "_per_s=" + (before[0] + after[0]) / 2);
+      System.out.println("RESULT raw_t" + threads + "_cpu_us=" + (before[1] + after[1]) / 2);
     }
     System.out.println("RESULT cpus=" + Runtime.getRuntime().availableProcessors());
   }
 
-  private static void runVerifier(JwksSource source, List<Device> devices, int threads, long warmupMs,
-      long windowMs, long supply, String name) throws Exception {
+  private static void runVerifier(JwksSource source, List<ResourceRequest> requests, int threads, long warmupMs,
+      long windowMs, String name) throws Exception {
     try (TokenVerifier verifier = TokenVerifier.builder().issuer(ISSUER).audience(AUDIENCE).jwksSource(source)
         .unsafeWithoutRevocationStream().build()) {
-      runVerifier(verifier, devices, threads, warmupMs, windowMs, supply, name);
+      runVerifier(verifier, requests, threads, warmupMs, windowMs, name);
     }
   }
 
-  private static void runVerifier(TokenVerifier verifier, List<Device> devices, int threads, long warmupMs,
-      long windowMs, long supply, String name) throws Exception {
-    long t0 = System.nanoTime();
-    List<ResourceRequest> requests = signProofs(devices, (int) Math.min(supply, 2_000_000));
-    System.out.printf("%s: %d fresh proofs signed in %.1f s%n", name, requests.size(),
-        (System.nanoTime() - t0) / 1e9);
+  private static void runVerifier(TokenVerifier verifier, List<ResourceRequest> requests, int threads,
+      long warmupMs, long windowMs, String name) throws Exception {
     AtomicInteger next = new AtomicInteger();
     CryptoCeiling.TaskFactory factory = () -> () -> {
       int i = next.getAndIncrement();
@@ -149,6 +148,16 @@ final class VerifierThroughput {
     } else {
       CryptoCeiling.cell(name, threads, warmupMs, windowMs, factory);
     }
+  }
+
+  /** {@code supply} requests (at most 2,000,000) for the cell {@code name}, each with a proof never used before. */
+  private static List<ResourceRequest> signProofs(List<Device> devices, long supply, String name)
+      throws InterruptedException {
+    long t0 = System.nanoTime();
+    List<ResourceRequest> requests = signProofs(devices, (int) Math.min(supply, 2_000_000));
+    System.out.printf("%s: %d fresh proofs signed in %.1f s%n", name, requests.size(),
+        (System.nanoTime() - t0) / 1e9);
+    return requests;
   }
 
   /** {@code n} requests, each with a proof never used before, round robin over the devices (two threads sign). */
