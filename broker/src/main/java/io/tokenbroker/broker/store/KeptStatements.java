@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>A statement is prepared on the pool's physical connection (Hikari closes the statements it tracks each
  * time a connection goes back to the pool) and lives as long as that connection. A connection the pool closed
  * (retired or evicted) is forgotten when the next new connection is first seen, so the map holds at most the
- * pool's connections plus those closed since.
+ * pool's connections plus those closed since. An error from a kept statement does not pass through the pool's
+ * proxy; the rollback that follows it does, so a connection the database dropped is still evicted.
  *
  * <p>Thread-safety: thread-safe; a connection, and so its statements, is used by one thread at a time (the
  * pool's contract).
