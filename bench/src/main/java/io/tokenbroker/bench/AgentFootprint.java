@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -128,7 +129,8 @@ final class AgentFootprint {
         }
         Map<String, Long> status = status(daemon.pid());
         // Kept with the run for a per-mapping breakdown of the resident set (no secrets: addresses and sizes only).
-        Files.copy(Path.of("/proc/" + daemon.pid() + "/smaps"), dir.resolve("agent-run.smaps"));
+        Files.copy(Path.of("/proc/" + daemon.pid() + "/smaps"), dir.resolve("agent-run.smaps"),
+            StandardCopyOption.REPLACE_EXISTING);
         r.put("start_to_first_token_ms", Math.round(firstTokenNanos.get() / 1e6));
         r.put("rss_after_first_token_mib", Math.round(rssFirst * 10) / 10.0);
         r.put("refresh_cycles", refreshes.get());

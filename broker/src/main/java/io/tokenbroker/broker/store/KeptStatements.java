@@ -25,7 +25,10 @@ import java.util.concurrent.ConcurrentHashMap;
 final class KeptStatements {
   private final Map<Connection, Map<String, PreparedStatement>> byConnection = new IdentityHashMap<>();
 
-  /** The open statement for {@code sql} on {@code connection}'s physical connection; the caller must not close it. */
+  /**
+   * The open statement for {@code sql} on {@code connection}'s physical connection; the caller must not close it.
+   * {@code sql} must be one of the caller's constants: each distinct text keeps a statement per connection.
+   */
   PreparedStatement get(Connection connection, String sql) throws SQLException {
     Connection physical = connection.unwrap(Connection.class);
     Map<String, PreparedStatement> statements;
