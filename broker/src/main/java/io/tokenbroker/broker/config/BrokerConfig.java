@@ -113,6 +113,7 @@ public final class BrokerConfig {
     deviceAuthorizationRetention();
     hsmHealthInterval();
     auditRetention();
+    refreshSpentRetention();
     webSettings();
     opsEnabled();
     opsPort();
@@ -300,6 +301,18 @@ public final class BrokerConfig {
     Duration d = duration(ConfigKey.AUDIT_RETENTION);
     if (!d.isZero() && d.compareTo(Duration.ofDays(1)) < 0) {
       throw invalid(ConfigKey.AUDIT_RETENTION, "must be PT0S (keep forever) or at least one day (P1D)");
+    }
+    return d;
+  }
+
+  /**
+   * How long a spent refresh token is kept after its idle lifetime ended; zero means keep forever. Presenting a
+   * kept one again is reuse (the family is revoked); presenting a deleted one is an unknown token.
+   */
+  public Duration refreshSpentRetention() {
+    Duration d = duration(ConfigKey.REFRESH_SPENT_RETENTION);
+    if (!d.isZero() && (d.compareTo(Duration.ofDays(1)) < 0 || d.compareTo(Duration.ofDays(3650)) > 0)) {
+      throw invalid(ConfigKey.REFRESH_SPENT_RETENTION, "must be PT0S (keep forever) or between P1D and P3650D");
     }
     return d;
   }

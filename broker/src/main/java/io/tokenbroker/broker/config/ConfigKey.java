@@ -60,6 +60,9 @@ public enum ConfigKey {
       "events a live WatchRevocations stream may fall behind before it is ended (it resumes from its cursor)"),
   DEVICE_AUTHORIZATION_RETENTION("device.authorization-retention", "P1D",
       "how long housekeeping keeps a device authorization after it expired (late polls get expired_token)"),
+  REFRESH_SPENT_RETENTION("refresh.spent-retention", "P30D",
+      "how long housekeeping keeps a spent (consumed or revoked) refresh token after its idle lifetime ended, for "
+          + "reuse detection; PT0S keeps them forever"),
   AUDIT_RETENTION("audit.retention", "P400D",
       "how long audit events are kept before housekeeping deletes them; PT0S keeps them forever"),
   DATABASE_URL("database.url", null,

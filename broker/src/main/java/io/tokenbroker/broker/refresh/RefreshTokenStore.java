@@ -53,4 +53,20 @@ public interface RefreshTokenStore {
 
   /** The ids of the device's ACTIVE families. */
   List<String> activeFamiliesOfDevice(String deviceId);
+
+  /**
+   * Up to {@code limit} family ids greater than {@code after} ({@code ""} for the first), in id order: the
+   * housekeeping's sweep over all families, a page at a time.
+   */
+  List<String> familyIdsAfter(String after, int limit);
+
+  /**
+   * Deletes, in one transaction, the spent (CONSUMED or REVOKED) tokens of these families whose idle lifetime
+   * ended before {@code idleEndedBefore}, except each family's newest token (its generation count stays
+   * readable). ACTIVE tokens are never deleted. Per family only the {@code maxPerFamily} oldest generations are
+   * looked at, so a family with a long backlog is cleared over several calls.
+   *
+   * @return how many tokens were deleted
+   */
+  int deleteSpentTokens(List<String> familyIds, Instant idleEndedBefore, int maxPerFamily);
 }

@@ -226,4 +226,59 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
       }
     });
   }
+  @Override
+  public List<String> familyIdsAfter(String after, int limit) {
+    return db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT family_id FROM refresh_families WHERE family_id > ? "
+          + "ORDER BY family_id FETCH FIRST ? ROWS ONLY")) {
+        ps.setString(1, after);
+        ps.setInt(2, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          List<String> out = new ArrayList<>();
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+          return out;
+        }
+      }
+    });
+  }
+
+  @Override
+  public int deleteSpentTokens(List<String> familyIds, Instant idleEndedBefore, int maxPerFamily) {
+    // Per family: its oldest and newest generation, each one step on the (family_id, generation) index (ordered
+    // by both columns, H2 reads the index in order, either way, instead of scanning the family), then a range
+    // delete of at most maxPerFamily generations. Spent tokens are the oldest ones, so the range is where they are.
+    return db.inTransaction(conn -> {
+      int deleted = 0;
+      try (PreparedStatement oldest = conn.prepareStatement("SELECT generation FROM refresh_tokens "
+              + "WHERE family_id = ? ORDER BY family_id, generation FETCH FIRST 1 ROW ONLY");
+          PreparedStatement newest = conn.prepareStatement("SELECT generation FROM refresh_tokens "
+              + "WHERE family_id = ? ORDER BY family_id DESC, generation DESC FETCH FIRST 1 ROW ONLY");
+          PreparedStatement delete = conn.prepareStatement("DELETE FROM refresh_tokens WHERE family_id = ? "
+              + "AND generation >= ? AND generation < ? AND status IN ('CONSUMED', 'REVOKED') "
+              + "AND idle_expires_at < ?")) {
+        for (String familyId : familyIds) {
+          Integer from = generation(oldest, familyId);
+          Integer newestGeneration = generation(newest, familyId);
+          if (from == null || newestGeneration == null) {
+            continue;
+          }
+          delete.setString(1, familyId);
+          delete.setInt(2, from);
+          delete.setInt(3, (int) Math.min(newestGeneration, (long) from + maxPerFamily));
+          delete.setObject(4, Sql.ts(idleEndedBefore));
+          deleted += delete.executeUpdate();
+        }
+      }
+      return deleted;
+    });
+  }
+
+  private static Integer generation(PreparedStatement ps, String familyId) throws SQLException {
+    ps.setString(1, familyId);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getInt(1) : null;
+    }
+  }
 }

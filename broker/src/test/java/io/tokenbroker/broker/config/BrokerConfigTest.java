@@ -52,6 +52,20 @@ class BrokerConfigTest {
   }
 
   @Test
+  void spentRefreshTokensAreKeptThirtyDaysByDefaultForeverWithZeroAndNeverLessThanADay() throws Exception {
+    assertThat(load("").refreshSpentRetention()).isEqualTo(Duration.ofDays(30));
+    assertThat(load("refresh.spent-retention=PT0S\n").refreshSpentRetention()).isZero();
+    assertThat(load("refresh.spent-retention=P1D\n").refreshSpentRetention()).isEqualTo(Duration.ofDays(1));
+    assertThatThrownBy(() -> load("refresh.spent-retention=-P1D\n"))
+        .hasMessageContaining("'refresh.spent-retention' must not be negative");
+    for (String tooShortOrLong : new String[] {"PT23H", "P3651D"}) {
+      assertThatThrownBy(() -> load("refresh.spent-retention=" + tooShortOrLong + "\n"))
+          .isInstanceOf(BrokerFailure.class)
+          .hasMessageContaining("'refresh.spent-retention' must be PT0S (keep forever) or between P1D and P3650D");
+    }
+  }
+
+  @Test
   void loadWhenEmptyThenTheOperationsListenerIsOnLoopbackAtItsDocumentedPort() throws Exception {
     BrokerConfig c = load("");
     assertThat(c.opsEnabled()).isTrue();

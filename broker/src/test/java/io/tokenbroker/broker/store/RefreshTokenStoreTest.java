@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tokenbroker.broker.refresh.RefreshFamily;
 import io.tokenbroker.broker.refresh.RefreshToken;
+import io.tokenbroker.broker.refresh.RefreshTokenStore;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -22,8 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The refresh-token store on a real H2 file: the one-read lookup the presigning of a refresh relies on, and the
- * family lock, whose statement is kept open across transactions ({@link KeptStatements}).
+ * The refresh-token store on a real H2 file: the one-read lookup the presigning of a refresh relies on, the
+ * family lock, whose statement is kept open across transactions ({@link KeptStatements}), and the deletion of
+ * spent tokens.
  */
 class RefreshTokenStoreTest {
   private static final String HASH_1 = "1".repeat(64);
@@ -128,6 +131,76 @@ class RefreshTokenStoreTest {
     RefreshFamily after = store.lockFamily("family-1").orElseThrow();
     assertThat(after.state()).isEqualTo(RefreshFamily.State.REVOKED);
     assertThat(after.revokedAt()).isEqualTo(now);
+  }
+
+  private void family(String familyId, RefreshFamily.State state) {
+    store.insertFamily(new RefreshFamily(familyId, "device-1", "thermostat", Set.of("telemetry:write"),
+        Set.of("https://telemetry.example"), "k".repeat(43), null, state, now.minus(Duration.ofDays(9)),
+        now.plus(Duration.ofDays(10)), state == RefreshFamily.State.REVOKED ? now.minus(Duration.ofDays(4)) : null));
+  }
+
+  /** A token of {@code familyId} whose idle lifetime ended (or ends) {@code idleEnd} from now. */
+  private String token(String familyId, int generation, RefreshToken.Status status, Duration idleEnd) {
+    String hash = String.format("%-64s", familyId + "-" + generation).replace(' ', '0');
+    Instant idleExpiry = now.plus(idleEnd);
+    store.insertToken(new RefreshToken(hash, familyId, generation, status, idleExpiry.minus(Duration.ofDays(1)),
+        idleExpiry, status == RefreshToken.Status.CONSUMED ? idleExpiry.minus(Duration.ofHours(1)) : null, null));
+    return hash;
+  }
+
+  @Test
+  void spentTokensPastTheCutoffAreDeletedButNeverAFamilysNewestNorAnActiveOneNorOneStillRecent() {
+    Instant cutoff = now.minus(Duration.ofDays(1));
+    family("family-2", RefreshFamily.State.ACTIVE);
+    String consumedLongAgo = token("family-2", 1, RefreshToken.Status.CONSUMED, Duration.ofDays(-5));
+    String revokedSuccessor = token("family-2", 2, RefreshToken.Status.REVOKED, Duration.ofDays(-4)); // grace retry
+    String consumedPastCutoff = token("family-2", 3, RefreshToken.Status.CONSUMED, Duration.ofDays(-2));
+    String consumedRecently = token("family-2", 4, RefreshToken.Status.CONSUMED, Duration.ofHours(-12));
+    String active = token("family-2", 5, RefreshToken.Status.ACTIVE, Duration.ofHours(-1));
+    family("family-3", RefreshFamily.State.REVOKED);
+    String revokedFamilysOld = token("family-3", 1, RefreshToken.Status.CONSUMED, Duration.ofDays(-5));
+    String revokedFamilysNewest = token("family-3", 2, RefreshToken.Status.REVOKED, Duration.ofDays(-4));
+
+    assertThat(store.familyIdsAfter("", 2)).containsExactly("family-1", "family-2");
+    assertThat(store.familyIdsAfter("family-2", 2)).containsExactly("family-3");
+    assertThat(store.familyIdsAfter("family-3", 2)).isEmpty();
+
+    assertThat(store.deleteSpentTokens(List.of("family-1", "family-2"), cutoff, 100)).isEqualTo(3);
+
+    assertThat(store.findToken(consumedLongAgo)).isEmpty();
+    assertThat(store.findToken(revokedSuccessor)).isEmpty();
+    assertThat(store.findToken(consumedPastCutoff)).isEmpty();
+    assertThat(store.findToken(consumedRecently)).as("its idle lifetime ended after the cutoff").isPresent();
+    assertThat(store.findToken(active)).as("ACTIVE, and the family's newest, though idle-expired").isPresent();
+    assertThat(store.findToken(HASH_1)).as("family-1's only token").isPresent();
+    assertThat(store.findToken(revokedFamilysOld)).as("family-3 was not in the list").isPresent();
+    assertThat(store.familiesOfDevice("device-1")).filteredOn(f -> f.family().familyId().equals("family-2"))
+        .singleElement().extracting(RefreshTokenStore.FamilySummary::generations).isEqualTo(5);
+
+    assertThat(store.deleteSpentTokens(List.of("family-3", "no-such-family"), cutoff, 100)).isEqualTo(1);
+
+    assertThat(store.findToken(revokedFamilysOld)).isEmpty();
+    assertThat(store.findToken(revokedFamilysNewest)).as("a family's newest token stays, whatever its age")
+        .isPresent();
+    assertThat(store.deleteSpentTokens(List.of("family-1", "family-2", "family-3"), cutoff, 100)).isZero();
+  }
+
+  @Test
+  void aFamilysBacklogIsDeletedAtMostTheGivenNumberOfGenerationsAtATime() {
+    family("family-4", RefreshFamily.State.ACTIVE);
+    for (int generation = 1; generation <= 5; generation++) {
+      token("family-4", generation, RefreshToken.Status.CONSUMED, Duration.ofDays(-10 + generation));
+    }
+    String active = token("family-4", 6, RefreshToken.Status.ACTIVE, Duration.ofHours(1));
+    Instant cutoff = now.minus(Duration.ofDays(1));
+
+    assertThat(store.deleteSpentTokens(List.of("family-4"), cutoff, 2)).isEqualTo(2);
+    assertThat(store.findToken(String.format("%-64s", "family-4-2").replace(' ', '0'))).isEmpty();
+    assertThat(store.findToken(String.format("%-64s", "family-4-3").replace(' ', '0'))).isPresent();
+    assertThat(store.deleteSpentTokens(List.of("family-4"), cutoff, 2)).isEqualTo(2);
+    assertThat(store.deleteSpentTokens(List.of("family-4"), cutoff, 2)).isEqualTo(1);
+    assertThat(store.deleteSpentTokens(List.of("family-4"), cutoff, 2)).isZero();
+    assertThat(store.findToken(active)).isPresent();
   }
 
   private static void await(CountDownLatch latch) {
