@@ -244,6 +244,13 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
     });
   }
 
+  /** A family's first generation still stored: one step on the unique (family_id, generation) index. */
+  static final String OLDEST_GENERATION = "SELECT generation FROM refresh_tokens WHERE family_id = ? "
+      + "ORDER BY family_id, generation FETCH FIRST 1 ROW ONLY";
+  /** A family's newest generation, the same index read backwards (MAX(generation) would read the whole family). */
+  static final String NEWEST_GENERATION = "SELECT generation FROM refresh_tokens WHERE family_id = ? "
+      + "ORDER BY family_id DESC, generation DESC FETCH FIRST 1 ROW ONLY";
+
   @Override
   public int deleteSpentTokens(List<String> familyIds, Instant idleEndedBefore, int maxPerFamily) {
     // Per family: its oldest and newest generation, each one step on the (family_id, generation) index (ordered
@@ -251,10 +258,8 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
     // delete of at most maxPerFamily generations. Spent tokens are the oldest ones, so the range is where they are.
     return db.inTransaction(conn -> {
       int deleted = 0;
-      try (PreparedStatement oldest = conn.prepareStatement("SELECT generation FROM refresh_tokens "
-              + "WHERE family_id = ? ORDER BY family_id, generation FETCH FIRST 1 ROW ONLY");
-          PreparedStatement newest = conn.prepareStatement("SELECT generation FROM refresh_tokens "
-              + "WHERE family_id = ? ORDER BY family_id DESC, generation DESC FETCH FIRST 1 ROW ONLY");
+      try (PreparedStatement oldest = conn.prepareStatement(OLDEST_GENERATION);
+          PreparedStatement newest = conn.prepareStatement(NEWEST_GENERATION);
           PreparedStatement delete = conn.prepareStatement("DELETE FROM refresh_tokens WHERE family_id = ? "
               + "AND generation >= ? AND generation < ? AND status IN ('CONSUMED', 'REVOKED') "
               + "AND idle_expires_at < ?")) {

@@ -203,6 +203,28 @@ class RefreshTokenStoreTest {
     assertThat(store.findToken(active)).isPresent();
   }
 
+  @Test
+  void thePurgeFindsAFamilysOldestAndNewestGenerationInOneIndexStepHoweverLongTheFamily() {
+    store.consume(HASH_1, now);
+    for (int generation = 2; generation <= 2_000; generation++) {
+      store.insertToken(new RefreshToken(String.format("%064d", generation), "family-1", generation,
+          generation == 2_000 ? RefreshToken.Status.ACTIVE : RefreshToken.Status.CONSUMED, now,
+          now.plus(Duration.ofDays(1)), null, null));
+    }
+    for (String sql : List.of(JdbcRefreshTokenStore.OLDEST_GENERATION, JdbcRefreshTokenStore.NEWEST_GENERATION)) {
+      String plan = db.inTransaction(conn -> {
+        try (PreparedStatement ps = conn.prepareStatement("EXPLAIN ANALYZE " + sql)) {
+          ps.setString(1, "family-1");
+          try (java.sql.ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getString(1);
+          }
+        }
+      });
+      assertThat(plan).as(sql).contains("scanCount: 1").contains("index sorted");
+    }
+  }
+
   private static void await(CountDownLatch latch) {
     try {
       latch.await(10, TimeUnit.SECONDS);
