@@ -187,13 +187,17 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
     });
   }
 
+  /** Each family's generation count is its newest generation, read in one step (as {@link #NEWEST_GENERATION}). */
+  static final String FAMILIES_OF_DEVICE = "SELECT f.family_id, f.device_id, f.client_id, f.scopes, f.audiences, "
+      + "f.jkt, f.x5t_s256, f.state, f.created_at, f.absolute_expires_at, f.revoked_at, "
+      + "(SELECT t.generation FROM refresh_tokens t WHERE t.family_id = f.family_id "
+      + "ORDER BY t.family_id DESC, t.generation DESC FETCH FIRST 1 ROW ONLY) AS generations "
+      + "FROM refresh_families f WHERE f.device_id = ? ORDER BY f.created_at DESC";
+
   @Override
   public List<FamilySummary> familiesOfDevice(String deviceId) {
     return db.inTransaction(conn -> {
-      try (PreparedStatement ps = conn.prepareStatement("SELECT f.family_id, f.device_id, f.client_id, f.scopes, "
-          + "f.audiences, f.jkt, f.x5t_s256, f.state, f.created_at, f.absolute_expires_at, f.revoked_at, "
-          + "(SELECT MAX(t.generation) FROM refresh_tokens t WHERE t.family_id = f.family_id) AS generations "
-          + "FROM refresh_families f WHERE f.device_id = ? ORDER BY f.created_at DESC")) {
+      try (PreparedStatement ps = conn.prepareStatement(FAMILIES_OF_DEVICE)) {
         ps.setString(1, deviceId);
         try (ResultSet rs = ps.executeQuery()) {
           List<FamilySummary> out = new ArrayList<>();
@@ -226,6 +230,7 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
       }
     });
   }
+
   @Override
   public List<String> familyIdsAfter(String after, int limit) {
     return db.inTransaction(conn -> {
@@ -251,6 +256,10 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
   static final String NEWEST_GENERATION = "SELECT generation FROM refresh_tokens WHERE family_id = ? "
       + "ORDER BY family_id DESC, generation DESC FETCH FIRST 1 ROW ONLY";
 
+  /** Spent tokens of a family in a range of generations, found by the same index (the range, not the family). */
+  static final String SPENT_IN_RANGE = "DELETE FROM refresh_tokens WHERE family_id = ? AND generation >= ? "
+      + "AND generation < ? AND status IN ('CONSUMED', 'REVOKED') AND idle_expires_at < ?";
+
   @Override
   public int deleteSpentTokens(List<String> familyIds, Instant idleEndedBefore, int maxPerFamily) {
     // Per family: its oldest and newest generation, each one step on the (family_id, generation) index (ordered
@@ -260,9 +269,7 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
       int deleted = 0;
       try (PreparedStatement oldest = conn.prepareStatement(OLDEST_GENERATION);
           PreparedStatement newest = conn.prepareStatement(NEWEST_GENERATION);
-          PreparedStatement delete = conn.prepareStatement("DELETE FROM refresh_tokens WHERE family_id = ? "
-              + "AND generation >= ? AND generation < ? AND status IN ('CONSUMED', 'REVOKED') "
-              + "AND idle_expires_at < ?")) {
+          PreparedStatement delete = conn.prepareStatement(SPENT_IN_RANGE)) {
         for (String familyId : familyIds) {
           Integer from = generation(oldest, familyId);
           Integer newestGeneration = generation(newest, familyId);

@@ -204,25 +204,38 @@ class RefreshTokenStoreTest {
   }
 
   @Test
-  void thePurgeFindsAFamilysOldestAndNewestGenerationInOneIndexStepHoweverLongTheFamily() {
+  void aFamilysOldestAndNewestGenerationAreReadInOneIndexStepHoweverLongTheFamily() {
     store.consume(HASH_1, now);
     for (int generation = 2; generation <= 2_000; generation++) {
       store.insertToken(new RefreshToken(String.format("%064d", generation), "family-1", generation,
           generation == 2_000 ? RefreshToken.Status.ACTIVE : RefreshToken.Status.CONSUMED, now,
           now.plus(Duration.ofDays(1)), null, null));
     }
-    for (String sql : List.of(JdbcRefreshTokenStore.OLDEST_GENERATION, JdbcRefreshTokenStore.NEWEST_GENERATION)) {
+    assertThat(store.familiesOfDevice("device-1")).singleElement()
+        .extracting(RefreshTokenStore.FamilySummary::generations).isEqualTo(2_000);
+    for (String sql : List.of(JdbcRefreshTokenStore.OLDEST_GENERATION, JdbcRefreshTokenStore.NEWEST_GENERATION,
+        JdbcRefreshTokenStore.FAMILIES_OF_DEVICE)) {
       String plan = db.inTransaction(conn -> {
         try (PreparedStatement ps = conn.prepareStatement("EXPLAIN ANALYZE " + sql)) {
-          ps.setString(1, "family-1");
+          ps.setString(1, sql.contains("device_id = ?") ? "device-1" : "family-1");
           try (java.sql.ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getString(1);
           }
         }
       });
-      assertThat(plan).as(sql).contains("scanCount: 1").contains("index sorted");
+      assertThat(plan).as(sql).contains("scanCount: 1").contains("index sorted")
+          .doesNotContainPattern("scanCount: \\d{3,}");
     }
+    String deletePlan = db.inTransaction(conn -> {
+      try (PreparedStatement ps = conn.prepareStatement("EXPLAIN " + JdbcRefreshTokenStore.SPENT_IN_RANGE);
+          java.sql.ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    });
+    assertThat(deletePlan).as("the range delete walks the (family_id, generation) index")
+        .containsPattern("REFRESH_TOKENS_GENERATION_INDEX_\\w+: FAMILY_ID = \\?1\\s+AND GENERATION >= \\?2");
   }
 
   private static void await(CountDownLatch latch) {
