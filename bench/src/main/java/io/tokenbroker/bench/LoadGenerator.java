@@ -58,6 +58,10 @@ public final class LoadGenerator {
       OUT.println(Options.USAGE);
       return;
     }
+    // Stopped mid-run (SIGTERM, SIGINT), the harness takes its children with it: a broker left serving would keep
+    // a core busy with its home deleted under it and skew the next run (it happened).
+    Runtime.getRuntime().addShutdownHook(new Thread(
+        () -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly), "bench-children"));
     LoadGenerator g = new LoadGenerator(o);
     int rc;
     try {
@@ -365,6 +369,18 @@ public final class LoadGenerator {
     }
     boolean started = false;
     boolean reused = false;
+    // A harness stopped mid-run (SIGTERM, SIGINT) stops the Keycloak it started. Keycloak is not a descendant
+    // (setup.sh detaches it), and a stop script started from a hook could be killed by the other hook, so this
+    // signals its pid directly.
+    Thread peerReaper = new Thread(() -> {
+      try {
+        if (Files.exists(envFile)) {
+          ProcessHandle.of(KeycloakPeer.load(envFile).pid()).ifPresent(ProcessHandle::destroy);
+        }
+      } catch (Exception ignored) {
+        // nothing more to do while the JVM exits
+      }
+    }, "keycloak-reaper");
     try {
       if (o.mode.equals("peer") && Files.exists(envFile)
           && ProcessHandle.of(KeycloakPeer.load(envFile).pid()).map(ProcessHandle::isAlive).orElse(false)) {
@@ -372,6 +388,7 @@ public final class LoadGenerator {
         OUT.println("  using the Keycloak already started by setup.sh (" + envFile + "); it is left running");
       } else {
         OUT.println("  starting Keycloak with " + setup + " start ...");
+        Runtime.getRuntime().addShutdownHook(peerReaper);
         String out = runScript(setup, "start", Math.max(60, Math.min(300, forStart)));
         started = true;
         OUT.println(indent(out));
@@ -429,6 +446,11 @@ public final class LoadGenerator {
         } catch (Exception e) {
           OUT.println("  peer: stop failed: " + e.getMessage());
         }
+      }
+      try {
+        Runtime.getRuntime().removeShutdownHook(peerReaper);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running or has run
       }
     }
   }
