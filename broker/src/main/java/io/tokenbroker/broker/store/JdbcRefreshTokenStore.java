@@ -220,13 +220,7 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
       try (PreparedStatement ps = conn.prepareStatement("SELECT family_id FROM refresh_families WHERE device_id = ? "
           + "AND state = 'ACTIVE' ORDER BY family_id")) {
         ps.setString(1, deviceId);
-        try (ResultSet rs = ps.executeQuery()) {
-          List<String> out = new ArrayList<>();
-          while (rs.next()) {
-            out.add(rs.getString(1));
-          }
-          return out;
-        }
+        return familyIds(ps);
       }
     });
   }
@@ -238,15 +232,19 @@ public final class JdbcRefreshTokenStore implements RefreshTokenStore {
           + "ORDER BY family_id FETCH FIRST ? ROWS ONLY")) {
         ps.setString(1, after);
         ps.setInt(2, limit);
-        try (ResultSet rs = ps.executeQuery()) {
-          List<String> out = new ArrayList<>();
-          while (rs.next()) {
-            out.add(rs.getString(1));
-          }
-          return out;
-        }
+        return familyIds(ps);
       }
     });
+  }
+
+  private static List<String> familyIds(PreparedStatement ps) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      List<String> out = new ArrayList<>();
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+      return out;
+    }
   }
 
   /** A family's first generation still stored: one step on the unique (family_id, generation) index. */

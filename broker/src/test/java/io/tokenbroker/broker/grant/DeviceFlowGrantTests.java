@@ -73,9 +73,7 @@ class DeviceFlowGrantTests {
   }
 
   private TokenResponse refresh(String refreshToken, TestDevice as) {
-    return broker.token(as.proof(InProcessBroker.tokenHtu(), clock.instant(), h -> h, c -> c)).token(
-        TokenRequest.newBuilder().setClientId(InProcessBroker.CLIENT)
-            .setRefreshToken(RefreshTokenGrant.newBuilder().setRefreshToken(refreshToken)).build());
+    return broker.refresh(refreshToken, as);
   }
 
   private void approve(String userCode) {

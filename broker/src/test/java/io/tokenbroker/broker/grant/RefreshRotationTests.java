@@ -13,10 +13,7 @@ import io.tokenbroker.broker.testing.MutableClock;
 import io.tokenbroker.broker.testing.SoftHsm;
 import io.tokenbroker.broker.testing.SoftHsmTest;
 import io.tokenbroker.broker.testing.TestDevice;
-import io.tokenbroker.proto.v1.DeviceCodeGrant;
 import io.tokenbroker.proto.v1.RefreshTokenGrant;
-import io.tokenbroker.proto.v1.StartDeviceAuthorizationRequest;
-import io.tokenbroker.proto.v1.StartDeviceAuthorizationResponse;
 import io.tokenbroker.proto.v1.TokenRequest;
 import io.tokenbroker.proto.v1.TokenResponse;
 import java.nio.file.Path;
@@ -68,18 +65,11 @@ class RefreshRotationTests {
   }
 
   private TokenResponse enrol() {
-    StartDeviceAuthorizationResponse started = broker.deviceAuthorization().startDeviceAuthorization(
-        StartDeviceAuthorizationRequest.newBuilder().setClientId(InProcessBroker.CLIENT).build());
-    broker.application().deviceFlow().approve(started.getUserCode(), "alice", "test");
-    return broker.token(device.proof(InProcessBroker.tokenHtu(), clock.instant(), h -> h, c -> c)).token(
-        TokenRequest.newBuilder().setClientId(InProcessBroker.CLIENT)
-            .setDeviceCode(DeviceCodeGrant.newBuilder().setDeviceCode(started.getDeviceCode())).build());
+    return broker.enrol(device);
   }
 
   private TokenResponse refresh(String token, TestDevice as) {
-    return broker.token(as.proof(InProcessBroker.tokenHtu(), clock.instant(), h -> h, c -> c)).token(
-        TokenRequest.newBuilder().setClientId(InProcessBroker.CLIENT)
-            .setRefreshToken(RefreshTokenGrant.newBuilder().setRefreshToken(token)).build());
+    return broker.refresh(token, as);
   }
 
   private void assertInvalidGrant(String token, TestDevice as) {

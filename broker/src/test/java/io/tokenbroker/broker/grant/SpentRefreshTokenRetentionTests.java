@@ -12,11 +12,6 @@ import io.tokenbroker.broker.testing.MutableClock;
 import io.tokenbroker.broker.testing.SoftHsm;
 import io.tokenbroker.broker.testing.SoftHsmTest;
 import io.tokenbroker.broker.testing.TestDevice;
-import io.tokenbroker.proto.v1.DeviceCodeGrant;
-import io.tokenbroker.proto.v1.RefreshTokenGrant;
-import io.tokenbroker.proto.v1.StartDeviceAuthorizationRequest;
-import io.tokenbroker.proto.v1.StartDeviceAuthorizationResponse;
-import io.tokenbroker.proto.v1.TokenRequest;
 import io.tokenbroker.proto.v1.TokenResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,19 +61,8 @@ class SpentRefreshTokenRetentionTests {
     broker.close();
   }
 
-  private TokenResponse enrol() {
-    StartDeviceAuthorizationResponse started = broker.deviceAuthorization().startDeviceAuthorization(
-        StartDeviceAuthorizationRequest.newBuilder().setClientId(InProcessBroker.CLIENT).build());
-    broker.application().deviceFlow().approve(started.getUserCode(), "alice", "test");
-    return broker.token(device.proof(InProcessBroker.tokenHtu(), clock.instant(), h -> h, c -> c)).token(
-        TokenRequest.newBuilder().setClientId(InProcessBroker.CLIENT)
-            .setDeviceCode(DeviceCodeGrant.newBuilder().setDeviceCode(started.getDeviceCode())).build());
-  }
-
   private TokenResponse refresh(String token) {
-    return broker.token(device.proof(InProcessBroker.tokenHtu(), clock.instant(), h -> h, c -> c)).token(
-        TokenRequest.newBuilder().setClientId(InProcessBroker.CLIENT)
-            .setRefreshToken(RefreshTokenGrant.newBuilder().setRefreshToken(token)).build());
+    return broker.refresh(token, device);
   }
 
   private int storedTokens() {
@@ -94,7 +78,7 @@ class SpentRefreshTokenRetentionTests {
   void spentTokensPastTheRetentionAreDeletedAndRefusedAsUnknownWhileRecentOnesStillRevealReuse() {
     // Token i is issued at i x 90 min; its idle lifetime ends 2 h later.
     List<String> issued = new ArrayList<>();
-    issued.add(enrol().getRefreshToken());
+    issued.add(broker.enrol(device).getRefreshToken());
     for (int i = 1; i <= REFRESHES; i++) {
       clock.advance(EVERY);
       issued.add(refresh(issued.get(i - 1)).getRefreshToken());

@@ -20,11 +20,6 @@ import io.tokenbroker.broker.testing.MutableClock;
 import io.tokenbroker.broker.testing.SoftHsm;
 import io.tokenbroker.broker.testing.SoftHsmTest;
 import io.tokenbroker.broker.testing.TestDevice;
-import io.tokenbroker.proto.v1.DeviceCodeGrant;
-import io.tokenbroker.proto.v1.RefreshTokenGrant;
-import io.tokenbroker.proto.v1.StartDeviceAuthorizationRequest;
-import io.tokenbroker.proto.v1.StartDeviceAuthorizationResponse;
-import io.tokenbroker.proto.v1.TokenRequest;
 import io.tokenbroker.proto.v1.TokenResponse;
 import java.nio.file.Path;
 import java.security.AuthProvider;
@@ -75,18 +70,11 @@ class HsmSessionLossTests {
   }
 
   private TokenResponse enrol() {
-    StartDeviceAuthorizationResponse started = broker.deviceAuthorization().startDeviceAuthorization(
-        StartDeviceAuthorizationRequest.newBuilder().setClientId(InProcessBroker.CLIENT).build());
-    broker.application().deviceFlow().approve(started.getUserCode(), "alice", "test");
-    return broker.token(device.proof(InProcessBroker.tokenHtu(), clock.instant(), h -> h, c -> c)).token(
-        TokenRequest.newBuilder().setClientId(InProcessBroker.CLIENT)
-            .setDeviceCode(DeviceCodeGrant.newBuilder().setDeviceCode(started.getDeviceCode())).build());
+    return broker.enrol(device);
   }
 
   private TokenResponse refresh(String token) {
-    return broker.token(device.proof(InProcessBroker.tokenHtu(), clock.instant(), h -> h, c -> c)).token(
-        TokenRequest.newBuilder().setClientId(InProcessBroker.CLIENT)
-            .setRefreshToken(RefreshTokenGrant.newBuilder().setRefreshToken(token)).build());
+    return broker.refresh(token, device);
   }
 
   private void logOutBehindTheBrokersBack() throws Exception {

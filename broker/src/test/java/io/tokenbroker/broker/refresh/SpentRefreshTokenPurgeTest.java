@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tokenbroker.broker.store.Database;
 import io.tokenbroker.broker.store.JdbcRefreshTokenStore;
+import io.tokenbroker.broker.store.StoreFixtures;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -36,22 +37,7 @@ class SpentRefreshTokenPurgeTest {
     db = Database.open("jdbc:h2:file:" + dir.resolve("state") + ";WRITE_DELAY=0", 2);
     store = new JdbcRefreshTokenStore(db);
     db.inTransaction(conn -> {
-      try (PreparedStatement ps = conn.prepareStatement("INSERT INTO clients (client_id, display_name, "
-          + "allowed_scopes, allowed_audiences, binding_policy, access_token_ttl_s, refresh_idle_ttl_s, "
-          + "refresh_absolute_ttl_s, refresh_grace_s, created_at) VALUES ('thermostat', 'Thermostat', "
-          + "'telemetry:write', 'https://telemetry.example', 'DPOP', 300, 86400, 8640000, 30, ?)")) {
-        ps.setObject(1, ts(NOW.minus(Duration.ofDays(30))));
-        ps.executeUpdate();
-      }
-      try (PreparedStatement ps = conn.prepareStatement("INSERT INTO devices (device_id, client_id, owner, state, "
-          + "jkt, scopes, audiences, created_at, last_seen_at, state_changed_at) VALUES ('device-1', 'thermostat', "
-          + "'alice', 'ACTIVE', ?, 'telemetry:write', 'https://telemetry.example', ?, ?, ?)")) {
-        ps.setString(1, "k".repeat(43));
-        for (int i = 2; i <= 4; i++) {
-          ps.setObject(i, ts(NOW.minus(Duration.ofDays(30))));
-        }
-        ps.executeUpdate();
-      }
+      StoreFixtures.clientAndDevice(conn, NOW.minus(Duration.ofDays(30)));
       // Every family: generation 1 consumed, its idle lifetime over 10 days ago; generation 2 live.
       try (PreparedStatement family = conn.prepareStatement("INSERT INTO refresh_families (family_id, device_id, "
               + "client_id, scopes, audiences, jkt, state, created_at, absolute_expires_at) VALUES (?, 'device-1', "

@@ -44,22 +44,7 @@ class RefreshTokenStoreTest {
     db = Database.open("jdbc:h2:file:" + dir.resolve("state") + ";WRITE_DELAY=0;LOCK_TIMEOUT=30000", 2);
     store = new JdbcRefreshTokenStore(db);
     db.inTransaction(conn -> {
-      try (PreparedStatement ps = conn.prepareStatement("INSERT INTO clients (client_id, display_name, "
-          + "allowed_scopes, allowed_audiences, binding_policy, access_token_ttl_s, refresh_idle_ttl_s, "
-          + "refresh_absolute_ttl_s, refresh_grace_s, created_at) VALUES ('thermostat', 'Thermostat', "
-          + "'telemetry:write', 'https://telemetry.example', 'DPOP', 300, 86400, 864000, 30, ?)")) {
-        ps.setObject(1, Sql.ts(now));
-        ps.executeUpdate();
-      }
-      try (PreparedStatement ps = conn.prepareStatement("INSERT INTO devices (device_id, client_id, owner, state, "
-          + "jkt, scopes, audiences, created_at, last_seen_at, state_changed_at) VALUES ('device-1', 'thermostat', "
-          + "'alice', 'ACTIVE', ?, 'telemetry:write', 'https://telemetry.example', ?, ?, ?)")) {
-        ps.setString(1, "k".repeat(43));
-        for (int i = 2; i <= 4; i++) {
-          ps.setObject(i, Sql.ts(now));
-        }
-        ps.executeUpdate();
-      }
+      StoreFixtures.clientAndDevice(conn, now);
       return null;
     });
     store.insertFamily(new RefreshFamily("family-1", "device-1", "thermostat", Set.of("telemetry:write"),

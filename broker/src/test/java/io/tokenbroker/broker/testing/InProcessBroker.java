@@ -18,6 +18,12 @@ import io.tokenbroker.broker.ops.OperationsServer;
 import io.tokenbroker.broker.ops.ReadinessMonitor;
 import io.tokenbroker.broker.tls.DevCertificates;
 import io.tokenbroker.proto.v1.DeviceAuthorizationServiceGrpc;
+import io.tokenbroker.proto.v1.DeviceCodeGrant;
+import io.tokenbroker.proto.v1.RefreshTokenGrant;
+import io.tokenbroker.proto.v1.StartDeviceAuthorizationRequest;
+import io.tokenbroker.proto.v1.StartDeviceAuthorizationResponse;
+import io.tokenbroker.proto.v1.TokenRequest;
+import io.tokenbroker.proto.v1.TokenResponse;
 import io.tokenbroker.proto.v1.TokenServiceGrpc;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +52,7 @@ public final class InProcessBroker implements AutoCloseable {
   private final String name;
   private final PrometheusMeterRegistry metrics;
   private final ReadinessMonitor readiness;
+  private final MutableClock clock;
   private BrokerServer tlsServer;
   private io.tokenbroker.broker.web.BrokerWebServer webServer;
   private OperationsServer opsServer;
@@ -54,8 +61,9 @@ public final class InProcessBroker implements AutoCloseable {
 
   private InProcessBroker(BrokerContext context, BrokerApplication application, BrokerServer server,
       ManagedChannel channel, Path dir, String name, PrometheusMeterRegistry metrics, ReadinessMonitor readiness,
-      List<BrokerServer> servers) {
+      List<BrokerServer> servers, MutableClock clock) {
     this.servers = servers;
+    this.clock = clock;
     this.metrics = metrics;
     this.readiness = readiness;
     this.dir = dir;
@@ -85,7 +93,8 @@ public final class InProcessBroker implements AutoCloseable {
     List<BrokerServer> servers = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(server));
     ReadinessMonitor readiness = application.startHealthMonitoring(ready -> servers.forEach(s -> s.setServing(ready)));
     ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    return new InProcessBroker(context, application, server, channel, dir, name, metrics, readiness, servers);
+    return new InProcessBroker(context, application, server, channel, dir, name, metrics, readiness, servers,
+        clock);
   }
 
   /** Which client certificate a TLS channel presents. */
@@ -216,6 +225,25 @@ public final class InProcessBroker implements AutoCloseable {
       md.put(dpop, p);
     }
     return token().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
+  }
+
+  /**
+   * A device enrolled through the real API: a device flow for {@link #CLIENT}, approved for {@code alice}, its
+   * device code redeemed with a proof from {@code device} (iat from the broker's clock); its first tokens.
+   */
+  public TokenResponse enrol(TestDevice device) {
+    StartDeviceAuthorizationResponse started = deviceAuthorization().startDeviceAuthorization(
+        StartDeviceAuthorizationRequest.newBuilder().setClientId(CLIENT).build());
+    application.deviceFlow().approve(started.getUserCode(), "alice", "test");
+    return token(device.proof(tokenHtu(), clock.instant(), h -> h, c -> c)).token(TokenRequest.newBuilder()
+        .setClientId(CLIENT).setDeviceCode(DeviceCodeGrant.newBuilder().setDeviceCode(started.getDeviceCode()))
+        .build());
+  }
+
+  /** A refresh-token grant for {@link #CLIENT} with a fresh proof from {@code device} (iat from the broker's clock). */
+  public TokenResponse refresh(String refreshToken, TestDevice device) {
+    return token(device.proof(tokenHtu(), clock.instant(), h -> h, c -> c)).token(TokenRequest.newBuilder()
+        .setClientId(CLIENT).setRefreshToken(RefreshTokenGrant.newBuilder().setRefreshToken(refreshToken)).build());
   }
 
   /** The {@code htu} of a method: issuer + "/" + full method name. */
